@@ -1,0 +1,1 @@
+"""The ZhianTec ZFM/R30x fingerprint sensor: its wire protocol, our driver and its emulator."""

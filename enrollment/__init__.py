@@ -1,0 +1,1 @@
+"""Enrollment and verification flows as plain state machines, and the message catalog."""

@@ -1,0 +1,1 @@
+"""Fingerprint core: images to minutiae, templates, comparison scores and 1:N search."""

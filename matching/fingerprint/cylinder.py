@@ -1,0 +1,118 @@
+"""Minutia Cylinder-Code (Cappelli, Maio, Maltoni, 2010): one local descriptor per minutia.
+
+A cylinder is a 16×16 grid of spatial cells of radius R around a minutia, rotated
+to its direction, with 6 sections of relative direction; each cell sums Gaussian
+contributions of the neighbouring minutiae. Cells outside the print (the convex
+hull of the minutiae) are invalid and excluded from comparisons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.special import erf
+
+from .template import Template
+
+RADIUS = 70.0
+NS = 16  # cells across the cylinder's base
+ND = 6  # direction sections
+SIGMA_S = 28.0 / 3.0
+SIGMA_D = 2 * np.pi / 9
+MU_PSI = 0.01
+TAU_PSI = 400.0
+HULL_MARGIN = 50.0
+MIN_VALID_FRACTION = 0.60
+MIN_NEIGHBOURS = 2
+
+DELTA_S = 2 * RADIUS / NS
+DELTA_D = 2 * np.pi / ND
+
+
+@dataclass(frozen=True)
+class Cylinders:
+    """The cylinders of one template, flattened for comparison by matrix products."""
+
+    values: np.ndarray  # (n, NS*NS*ND) float32, zero where invalid
+    valid: np.ndarray  # (n, NS*NS*ND) float32 0/1
+    minutiae: np.ndarray  # (n, 5) the minutiae that own a usable cylinder
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _cell_centres() -> tuple[np.ndarray, np.ndarray]:
+    idx = np.arange(NS)
+    i, j = np.meshgrid(idx, idx, indexing="xy")
+    # cell (i, j) centre relative to the minutia before rotation
+    cx = (i - (NS + 1) / 2 + 1) * DELTA_S
+    cy = (j - (NS + 1) / 2 + 1) * DELTA_S
+    return cx.reshape(-1), cy.reshape(-1)
+
+
+_CX, _CY = _cell_centres()
+_DPHI = -np.pi + (np.arange(ND) + 0.5) * DELTA_D
+
+
+def _angle_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b wrapped to [-pi, pi)."""
+    return np.mod(a - b + np.pi, 2 * np.pi) - np.pi
+
+
+def _hull_mask(m: np.ndarray, width: int, height: int) -> np.ndarray:
+    mask = np.zeros((height, width), np.uint8)
+    if len(m) >= 3:
+        hull = cv2.convexHull(m[:, :2].astype(np.float32)).astype(np.int32)
+        cv2.fillConvexPoly(mask, hull, 1)
+        k = int(2 * HULL_MARGIN + 1)
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return mask > 0
+
+
+def make_cylinders(template: Template) -> Cylinders:
+    m = template.minutiae
+    n = len(m)
+    empty = Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS * ND), np.float32),
+                      np.zeros((0, 5)))
+    if n < 2:
+        return empty
+    hull = _hull_mask(m, template.width, template.height)
+    x, y, d = m[:, 0], m[:, 1], m[:, 2]
+    cos, sin = np.cos(d), np.sin(d)
+    # absolute positions of each minutia's cell centres: (n, NS*NS)
+    px = x[:, None] + _CX[None] * cos[:, None] - _CY[None] * sin[:, None]
+    py = y[:, None] + _CX[None] * sin[:, None] + _CY[None] * cos[:, None]
+    inside_disc = (_CX**2 + _CY**2) <= RADIUS**2
+    pxi = np.clip(np.round(px).astype(int), 0, template.width - 1)
+    pyi = np.clip(np.round(py).astype(int), 0, template.height - 1)
+    in_image = (px >= 0) & (px < template.width) & (py >= 0) & (py < template.height)
+    valid_cells = inside_disc[None] & in_image & hull[pyi, pxi]  # (n, NS*NS)
+    # spatial contribution of minutia t to each cell of minutia s: (n, NS*NS, n)
+    dx = px[:, :, None] - x[None, None, :]
+    dy = py[:, :, None] - y[None, None, :]
+    dist2 = dx * dx + dy * dy
+    self_mask = np.eye(n, dtype=bool)[:, None, :]
+    near = (dist2 <= (3 * SIGMA_S) ** 2) & ~self_mask
+    spatial = np.where(near, np.exp(-dist2 / (2 * SIGMA_S**2)) / (SIGMA_S * np.sqrt(2 * np.pi)), 0)
+    # directional contribution: relative direction of t to s, against each section (n, n, ND)
+    rel = _angle_diff(d[:, None], d[None, :])  # d_s - d_t
+    diff = _angle_diff(_DPHI[None, None, :], rel[:, :, None])
+    # integral of the Gaussian over a section, by the error function
+    lo = (diff - DELTA_D / 2) / (SIGMA_D * np.sqrt(2))
+    hi = (diff + DELTA_D / 2) / (SIGMA_D * np.sqrt(2))
+    directional = 0.5 * (erf(hi) - erf(lo))  # (n, n, ND)
+    total = np.einsum("sct,std->scd", spatial, directional)  # (n, NS*NS, ND)
+    values = 1.0 / (1.0 + np.exp(-TAU_PSI * (total - MU_PSI)))
+    neighbours = (np.sqrt(dist2[:, :, :]) <= RADIUS + 3 * SIGMA_S).any(axis=1) & ~np.eye(n, dtype=bool)
+    usable = (valid_cells.sum(axis=1) >= MIN_VALID_FRACTION * inside_disc.sum()) & (
+        neighbours.sum(axis=1) >= MIN_NEIGHBOURS
+    )
+    valid = np.repeat(valid_cells[:, :, None], ND, axis=2)
+    values = np.where(valid, values, 0)
+    return Cylinders(
+        values.reshape(n, -1)[usable].astype(np.float32),
+        valid.reshape(n, -1)[usable].astype(np.float32),
+        m[usable],
+    )

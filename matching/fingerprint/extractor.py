@@ -1,0 +1,67 @@
+"""Image to template, as a pipeline of small stages (after SourceAFIS's layout).
+
+segment → normalise → orientation → ridge period → Gabor enhancement → binarise →
+thin → crossing-number minutiae → remove false minutiae → minutia quality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .enhancement import gabor_enhance, normalize
+from .frequency import ridge_period
+from .image import TARGET_DPI, as_gray_500dpi
+from .minutiae import minutiae_from_skeleton, remove_false_minutiae, thin
+from .orientation import orientation_field, smooth_orientation
+from .segmentation import foreground_mask
+from .template import Template
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything the stages computed, for quality measures, plots and debugging."""
+
+    template: Template
+    image: np.ndarray
+    mask: np.ndarray
+    orientation: np.ndarray
+    coherence: np.ndarray
+    period: np.ndarray
+    enhanced: np.ndarray
+    skeleton: np.ndarray
+
+
+def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
+    gray = as_gray_500dpi(image, dpi)
+    h, w = gray.shape
+    mask = foreground_mask(gray)
+    signal = normalize(gray, mask)
+    theta, coherence = orientation_field(signal)
+    theta = smooth_orientation(theta, 4.0)
+    period = ridge_period(signal, mask)
+    enhanced = gabor_enhance(signal, theta, period, mask)
+    # where the ridge flow is unreadable, there are no trustworthy minutiae
+    usable = mask & (cv2.GaussianBlur(coherence, (0, 0), 4) > 0.25)
+    usable = cv2.morphologyEx(usable.astype(np.uint8), cv2.MORPH_OPEN, np.ones((9, 9), np.uint8)) > 0
+    binary = (enhanced > 0) & usable
+    skeleton = thin(binary)
+    raw, lengths = minutiae_from_skeleton(skeleton, usable, theta)
+    kept = remove_false_minutiae(raw, lengths, usable)
+    if len(kept):
+        xi, yi = kept[:, 0].astype(int), kept[:, 1].astype(int)
+        dist = cv2.distanceTransform(np.pad(usable.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+        q = np.clip(coherence[yi, xi], 0, 1) * np.clip(dist[yi, xi] / 40.0, 0, 1)
+        quality = np.clip(np.round(100 * q), 1, 100)
+        rows = np.column_stack([kept[:, :4], quality])
+    else:
+        rows = np.zeros((0, 5))
+    template = Template(width=w, height=h, minutiae=rows)
+    return Extraction(template, gray, mask, theta, coherence, period, enhanced, skeleton)
+
+
+def extract(image: np.ndarray, dpi: float = TARGET_DPI) -> Template:
+    """The minutiae template of one fingerprint image."""
+    return extract_details(image, dpi).template

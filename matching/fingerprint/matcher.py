@@ -1,0 +1,112 @@
+"""Comparing two templates: MCC local similarities consolidated by LSS-R.
+
+Local similarities of all cylinder pairs come from three matrix products; the
+best one-to-one pairs are then re-weighted by relaxation (pairs whose distances and
+angles agree with the other pairs keep their weight), and the score is the mean of
+the most efficient ones. Scores lie in [0, 1]; see ``calibration`` for what a
+threshold means in false matches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .cylinder import ND, NS, Cylinders, _angle_diff, make_cylinders
+from .template import Template
+
+MIN_COMMON_CELLS = 0.6 * (np.pi * (NS / 2) ** 2) * ND  # cells both cylinders see
+MAX_DIRECTION_DIFF = np.pi / 2
+MIN_NP, MAX_NP = 4, 12
+MU_P, TAU_P = 20, 0.4
+N_REL, W_R = 5, 0.5
+MU_1, TAU_1 = 5.0, -8 / 5
+MU_2, TAU_2 = np.pi / 12, -30.0
+MU_3, TAU_3 = np.pi / 12, -30.0
+
+
+def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-tau * (np.asarray(v) - mu)))
+
+
+def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
+    """(len(a), len(b)) matrix of cylinder similarities, 0 where not comparable."""
+    aa = (a.values * a.values) @ b.valid.T
+    bb = a.valid @ (b.values * b.values).T
+    ab = a.values @ b.values.T
+    common = a.valid @ b.valid.T
+    na, nb = np.sqrt(aa), np.sqrt(bb)
+    denom = na + nb
+    dist = np.sqrt(np.maximum(aa + bb - 2 * ab, 0))
+    sim = np.where(denom > 0, 1 - dist / np.where(denom > 0, denom, 1), 0)
+    dtheta = np.abs(_angle_diff(a.minutiae[:, 2][:, None], b.minutiae[:, 2][None, :]))
+    sim[(common < MIN_COMMON_CELLS) | (dtheta > MAX_DIRECTION_DIFF)] = 0
+    return sim
+
+
+def _greedy_pairs(sim: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(sim, axis=None)[::-1]
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    ia: list[int] = []
+    ib: list[int] = []
+    cols = sim.shape[1]
+    for flat in order:
+        i, j = divmod(int(flat), cols)
+        if sim[i, j] <= 0:
+            break
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        ia.append(i)
+        ib.append(j)
+        if len(ia) == count:
+            break
+    return np.array(ia, dtype=int), np.array(ib, dtype=int)
+
+
+def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
+    """LSS-R: relaxation over the best one-to-one pairs, mean of the most efficient."""
+    n_r = min(len(ma), len(mb))
+    if n_r == 0:
+        return 0.0
+    n_p = MIN_NP + int(round(float(_z(n_r, MU_P, TAU_P)) * (MAX_NP - MIN_NP)))
+    ia, ib = _greedy_pairs(sim, n_r)
+    if len(ia) < 2:
+        return 0.0
+    pa, pb = ma[ia], mb[ib]
+    lam0 = sim[ia, ib]
+
+    def geometry(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dxy = p[None, :, :2] - p[:, None, :2]
+        dist = np.hypot(dxy[..., 0], dxy[..., 1])
+        dtheta = _angle_diff(p[:, 2][:, None], p[:, 2][None, :])
+        radial = _angle_diff(p[:, 2][:, None], np.arctan2(dxy[..., 1], dxy[..., 0]))
+        return dist, dtheta, radial
+
+    da, ta, ra = geometry(pa)
+    db, tb, rb = geometry(pb)
+    rho = (
+        _z(np.abs(da - db), MU_1, TAU_1)
+        * _z(np.abs(_angle_diff(ta, tb)), MU_2, TAU_2)
+        * _z(np.abs(_angle_diff(ra, rb)), MU_3, TAU_3)
+    )
+    np.fill_diagonal(rho, 0)
+    lam = lam0.copy()
+    k = len(lam)
+    for _ in range(N_REL):
+        lam = W_R * lam + (1 - W_R) * (rho @ lam) / (k - 1)
+    efficiency = lam / np.maximum(lam0, 1e-9)
+    top = np.argsort(efficiency)[::-1][: min(n_p, k)]
+    return float(lam[top].mean())
+
+
+def compare_cylinders(a: Cylinders, b: Cylinders) -> float:
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    return consolidate(local_similarity(a, b), a.minutiae, b.minutiae)
+
+
+def compare(a: Template, b: Template) -> float:
+    """Similarity of two templates in [0, 1] (higher = more alike)."""
+    return compare_cylinders(make_cylinders(a), make_cylinders(b))

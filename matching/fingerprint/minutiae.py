@@ -1,0 +1,162 @@
+"""Minutiae from a binary ridge image: thinning, crossing numbers, directions, cleaning.
+
+A minutia is a row ``(x, y, direction, kind)``: pixel position, direction in radians
+in image coordinates (``atan2(dy, dx)`` with y pointing down: the way the ridge runs
+out of an ending, or the way the valley between a bifurcation's branches runs out
+of it), and kind 1 = ridge ending, 2 = bifurcation. Only the ISO writer converts to
+the standard's counter-clockwise angles.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+ENDING, BIFURCATION = 1, 2
+# neighbours P2..P9 clockwise from north, as Zhang & Suen number them
+_OFFSETS = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
+
+
+def _neighbours(img: np.ndarray) -> list[np.ndarray]:
+    p = np.pad(img, 1)
+    h, w = img.shape
+    return [p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in _OFFSETS]
+
+
+def thin(binary: np.ndarray, max_iterations: int = 40) -> np.ndarray:
+    """Zhang–Suen thinning to one-pixel ridges (OpenCV's ximgproc is not available here)."""
+    img = binary.astype(np.uint8).copy()
+    for _ in range(max_iterations):
+        changed = False
+        for step in (0, 1):
+            n = _neighbours(img)
+            b = sum(n)
+            a = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)) for i in range(8))
+            if step == 0:
+                c1 = n[0] * n[2] * n[4]
+                c2 = n[2] * n[4] * n[6]
+            else:
+                c1 = n[0] * n[2] * n[6]
+                c2 = n[0] * n[4] * n[6]
+            kill = (img == 1) & (b >= 2) & (b <= 6) & (a == 1) & (c1 == 0) & (c2 == 0)
+            if kill.any():
+                img[kill] = 0
+                changed = True
+        if not changed:
+            break
+    return img
+
+
+def crossing_number(skeleton: np.ndarray) -> np.ndarray:
+    n = _neighbours(skeleton.astype(np.int8))
+    cn = sum(np.abs(n[i] - n[(i + 1) % 8]) for i in range(8)) // 2
+    return np.where(skeleton > 0, cn, 0)
+
+
+def _trace(skel: np.ndarray, y: int, x: int, first: tuple[int, int],
+           steps: int) -> tuple[int, int, int]:
+    """Walk along the skeleton from (y, x) through ``first``; returns the end point and length.
+
+    Zhang–Suen skeletons keep small staircases, where a pixel touches the next one both
+    straight and diagonally; a step only counts as a junction when the candidates that
+    do not touch the path already walked still disagree.
+    """
+    h, w = skel.shape
+    visited = {(y, x), first}
+    cur = first
+    length = 1
+    for _ in range(steps - 1):
+        cy, cx = cur
+        cands = [
+            (cy + dy, cx + dx)
+            for dy, dx in _OFFSETS
+            if 0 <= cy + dy < h and 0 <= cx + dx < w and skel[cy + dy, cx + dx]
+            and (cy + dy, cx + dx) not in visited
+        ]
+        if len(cands) > 1:
+            fresh = [c for c in cands
+                     if not any(abs(c[0] - v[0]) <= 1 and abs(c[1] - v[1]) <= 1
+                                for v in visited if v != cur)]
+            cands = fresh if len(fresh) == 1 else cands
+            if len(cands) > 1:
+                # staircase: the 4-connected step and the diagonal lead to the same place
+                a, b = cands[0], cands[1]
+                if len(cands) == 2 and abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1:
+                    cands = [a if (a[0] - cy) * (a[1] - cx) != 0 else b]
+                else:
+                    break
+        if not cands:
+            break
+        cur = cands[0]
+        visited.add(cur)
+        length += 1
+    return cur[0], cur[1], length
+
+
+def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.ndarray,
+                           trace_len: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Returns minutiae rows and the traced ridge length behind each (for spur removal)."""
+    cn = crossing_number(skel)
+    ys, xs = np.nonzero(((cn == 1) | (cn == 3)) & mask)
+    rows: list[tuple[float, float, float, int]] = []
+    lengths: list[int] = []
+    h, w = skel.shape
+    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+        branches = [
+            (y + dy, x + dx)
+            for dy, dx in _OFFSETS
+            if 0 <= y + dy < h and 0 <= x + dx < w and skel[y + dy, x + dx]
+        ]
+        ends = [_trace(skel, y, x, b, trace_len) for b in branches]
+        theta = float(orientation[y, x])  # ridge orientation, modulo pi
+        if cn[y, x] == 1 and ends:
+            ey, ex, length = ends[0]
+            # an ending points out of its ridge: from the traced point towards the end
+            vx, vy = x - ex, y - ey
+            kind = ENDING
+        elif cn[y, x] == 3 and len(ends) >= 2:
+            vecs = [np.array([ex - x, ey - y], float) for ey, ex, _ in ends]
+            vecs = [v / (np.linalg.norm(v) + 1e-9) for v in vecs]
+            # the two branches that run most alike form the fork; it opens their way
+            best = max(
+                ((i, j) for i in range(len(vecs)) for j in range(i + 1, len(vecs))),
+                key=lambda ij: float(vecs[ij[0]] @ vecs[ij[1]]),
+            )
+            v = vecs[best[0]] + vecs[best[1]]
+            vx, vy = -v[0], -v[1]
+            length = min(e[2] for e in ends)
+            kind = BIFURCATION
+        else:
+            continue
+        # direction: the smooth field's orientation, turned to agree with the traced sense
+        if np.cos(theta) * vx + np.sin(theta) * vy < 0:
+            theta += np.pi
+        rows.append((float(x), float(y), float(np.mod(theta, 2 * np.pi)), kind))
+        lengths.append(length)
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return arr, np.array(lengths, dtype=np.int32)
+
+
+def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.ndarray,
+                          border: int = 12, min_distance: float = 7.0,
+                          min_ridge: int = 8) -> np.ndarray:
+    """Drop the usual artefacts: minutiae at the print's edge, clusters, short spurs."""
+    if len(minutiae) == 0:
+        return minutiae
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=border) > 0
+    xi = minutiae[:, 0].astype(int)
+    yi = minutiae[:, 1].astype(int)
+    keep = inner[yi, xi]
+    keep &= ~((minutiae[:, 3] == ENDING) & (lengths < min_ridge))
+    pts = minutiae[:, :2]
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    close = d < min_distance
+    keep &= ~close.any(axis=1)
+    return minutiae[keep]
+
+
+def minutiae_from_binary(binary: np.ndarray, mask: np.ndarray, orientation: np.ndarray) -> np.ndarray:
+    skel = thin(binary & mask)
+    m, lengths = minutiae_from_skeleton(skel, mask, orientation)
+    return remove_false_minutiae(m, lengths, mask)

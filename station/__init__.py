@@ -1,0 +1,1 @@
+"""Composition root of the Biostation: settings, wiring and the `biostation` command."""

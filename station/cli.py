@@ -1,0 +1,268 @@
+"""The ``biostation`` command. JSON goes to stdout alone; logs and progress go to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from enrollment.catalog import render, render_error
+
+from .logs import setup_logging
+from .settings import Settings, SettingsError, ensure_home, load_settings
+
+log = logging.getLogger("biostation")
+
+
+class UsageError(Exception):
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.params = params
+
+
+def _progress_bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, unit="img", leave=False,
+                disable=None)  # silent when stderr is not a terminal
+
+
+# -- synth -------------------------------------------------------------------------------
+def cmd_synth_fingers(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.fingerprint.synth import write_synthetic_fingers
+
+    if args.fingers < 1 or args.impressions < 1:
+        raise UsageError("cli.positive_counts")
+    with _progress_bar(args.fingers * args.impressions, "synthetic fingers") as bar:
+        paths = write_synthetic_fingers(Path(args.out), args.fingers, args.impressions, args.seed,
+                                        progress=bar.update)
+    print(render("synth.done", args.lang, count=len(paths), folder=args.out), file=sys.stderr)
+    return 0
+
+
+# -- emulate -----------------------------------------------------------------------------
+def _emulator_commands(emulator, stop: threading.Event, lang: str) -> None:
+    """Lines on stdin drive the simulated finger: ``place F I``, ``lift``, ``quit``."""
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            if words[0] == "place" and len(words) in (2, 3):
+                finger = int(words[1]) if words[1].isdigit() else words[1]
+                emulator.place(finger, int(words[2]) if len(words) == 3 else 1)
+                print(render("emulator.placed", lang, finger=words[1]), file=sys.stderr)
+            elif words[0] == "lift":
+                emulator.lift()
+                print(render("emulator.lifted", lang), file=sys.stderr)
+            elif words[0] in ("quit", "exit"):
+                break
+            else:
+                print(render("emulator.commands", lang), file=sys.stderr)
+        except Exception as exc:  # a bad line must not stop the sensor
+            print(render_error(exc, lang), file=sys.stderr)
+    stop.set()
+
+
+def cmd_emulate_zfm(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from drivers.zfm.emulator import ZfmEmulator
+    from drivers.zfm.fingers import load_finger_set
+    from drivers.zfm.pty_link import PtyLink
+    from matching.fingerprint.synth import write_synthetic_fingers
+
+    from .finger_check import check_finger_images
+
+    if bool(args.fingers) == bool(args.synthetic):
+        raise UsageError("cli.fingers_or_synthetic")
+    tmp = None
+    if args.fingers:
+        folder = Path(args.fingers)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="zfm-synthetic-")
+        folder = Path(tmp.name)
+        write_synthetic_fingers(folder, args.synthetic, 8, seed=args.seed)
+    fingers = load_finger_set(folder)
+    for warning in check_finger_images(fingers.all_images):
+        print(render(warning[0], args.lang, **warning[1]), file=sys.stderr)
+    faults = tuple(k for k in (args.faults or "").split(",") if k)
+    emulator = ZfmEmulator(fingers, Path(args.library) if args.library else None,
+                           present_auto=args.present == "auto", faults=faults,
+                           fault_rate=args.fault_rate, seed=args.seed)
+    if args.password is not None:
+        emulator.store.settings.password = args.password
+        emulator._verified = args.password == 0
+    if args.baud:
+        emulator.store.settings.baud_multiplier = args.baud // 9600
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    link_path = Path(args.link)
+    with PtyLink(emulator, link_path, pace=bool(args.baud)):
+        print(render("emulator.ready", args.lang, link=str(link_path),
+                     fingers=len(fingers.fingers), images=len(fingers.all_images)),
+              file=sys.stderr, flush=True)
+        if args.present != "auto" and not args.no_stdin:
+            threading.Thread(target=_emulator_commands, args=(emulator, stop, args.lang),
+                             daemon=True).start()
+        while not stop.wait(0.2):
+            pass
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+# -- devices -----------------------------------------------------------------------------
+def cmd_capture_finger(args: argparse.Namespace, settings: Settings) -> int:
+    import cv2
+
+    from drivers import FingerPosition, open_scanner
+
+    from .finger_check import finger_image_problem
+
+    try:
+        position = FingerPosition.from_slug(args.finger)
+    except ValueError as exc:
+        raise UsageError("cli.unknown_finger", finger=args.finger) from exc
+    with open_scanner(args.scanner) as scanner, _progress_bar(100, "upload") as bar:
+        print(render("sensor.place_finger", args.lang, finger=position.slug), file=sys.stderr)
+
+        def progress(fraction: float) -> None:
+            bar.n = int(fraction * 100)
+            bar.refresh()
+
+        image = scanner.capture(position, timeout=args.timeout, progress=progress)
+        scanner.wait_for_removal(2.0)
+    problem = finger_image_problem(image.pixels)
+    if args.out:
+        cv2.imwrite(args.out, image.pixels)
+    print(json.dumps({"device": image.device.device_id, "emulated": image.device.emulated,
+                      "width": int(image.pixels.shape[1]), "height": int(image.pixels.shape[0]),
+                      "fingerprint": problem is None, "out": args.out}))
+    if problem is not None:
+        print(render(problem, args.lang), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_devices_check(args: argparse.Namespace, settings: Settings) -> int:
+    from drivers import DeviceError, open_camera, open_scanner
+
+    report: dict[str, dict] = {}
+    failed = False
+    if args.camera:
+        try:
+            cam = open_camera(args.camera)
+            try:
+                frame = cam.read(timeout=args.timeout)
+                report["camera"] = {"ok": True, "device": cam.info.device_id, "emulated": cam.info.emulated,
+                                    "width": int(frame.image.shape[1]), "height": int(frame.image.shape[0])}
+            finally:
+                cam.close()
+        except DeviceError as exc:
+            failed = True
+            report["camera"] = {"ok": False, "message": render_error(exc, args.lang)}
+    if args.scanner:
+        try:
+            with open_scanner(args.scanner) as scanner:
+                report["scanner"] = {"ok": True, "device": scanner.info.device_id,
+                                     "emulated": scanner.info.emulated,
+                                     "templates": scanner.template_count()}
+        except DeviceError as exc:
+            failed = True
+            report["scanner"] = {"ok": False, "message": render_error(exc, args.lang)}
+    print(json.dumps(report))
+    return 1 if failed else 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    raise UsageError("cli.console_not_built")
+
+
+# -- parser ------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="biostation", description="Biometric capture station")
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging on stderr")
+    parser.add_argument("--lang", choices=("id", "en"), default=None,
+                        help="language of messages (default: the station's setting)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="officer console").set_defaults(func=cmd_run)
+
+    synth = sub.add_parser("synth", help="synthetic data").add_subparsers(dest="what", required=True)
+    sf = synth.add_parser("fingers", help="SFinGe-style synthetic fingerprints")
+    sf.add_argument("--out", required=True)
+    sf.add_argument("--fingers", type=int, required=True)
+    sf.add_argument("--impressions", type=int, required=True)
+    sf.add_argument("--seed", type=int, default=0)
+    sf.set_defaults(func=cmd_synth_fingers)
+
+    emulate = sub.add_parser("emulate", help="device emulators").add_subparsers(dest="what", required=True)
+    ez = emulate.add_parser("zfm", help="ZFM/R30x sensor on a pseudo-terminal")
+    ez.add_argument("--fingers", help="folder of <finger>_<impression> images")
+    ez.add_argument("--synthetic", type=int, help="serve N generated fingers instead")
+    ez.add_argument("--link", required=True, help="symlink to create for the serial port")
+    ez.add_argument("--present", choices=("auto", "manual"), default="manual")
+    ez.add_argument("--baud", type=int, help="pace bytes at this line rate")
+    ez.add_argument("--password", type=lambda s: int(s, 0))
+    ez.add_argument("--faults", help="comma list of: noise,drop,checksum,silence")
+    ez.add_argument("--fault-rate", type=float, default=0.0)
+    ez.add_argument("--library", help="file keeping the sensor's templates and settings")
+    ez.add_argument("--seed", type=int, default=None)
+    ez.add_argument("--no-stdin", action="store_true", help="ignore standard input")
+    ez.set_defaults(func=cmd_emulate_zfm)
+
+    capture = sub.add_parser("capture", help="capture from a device")
+    capture = capture.add_subparsers(dest="what", required=True)
+    cf = capture.add_parser("finger", help="one fingerprint image from a scanner")
+    cf.add_argument("--scanner", required=True)
+    cf.add_argument("--finger", default="right-thumb")
+    cf.add_argument("--out")
+    cf.add_argument("--timeout", type=float, default=15.0)
+    cf.set_defaults(func=cmd_capture_finger)
+
+    devices = sub.add_parser("devices", help="device checks").add_subparsers(dest="what", required=True)
+    dc = devices.add_parser("check", help="open devices and read from them once")
+    dc.add_argument("--camera")
+    dc.add_argument("--scanner")
+    dc.add_argument("--timeout", type=float, default=3.0)
+    dc.set_defaults(func=cmd_devices_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(render_error(exc, args.lang or "en"), file=sys.stderr)
+        return 2
+    args.lang = args.lang or settings.language
+    try:
+        ensure_home(settings)
+        log_dir = settings.log_dir
+    except OSError:
+        log_dir = None
+    setup_logging(log_dir, settings.log_level, args.verbose)
+    try:
+        return int(args.func(args, settings) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every failure a person sees is a sentence, not a traceback
+        if not hasattr(exc, "message_id"):
+            log.exception("unexpected error")
+        else:
+            log.debug("command failed", exc_info=True)
+        print(render_error(exc, args.lang), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Station settings: one TOML file in the station home, overridden by environment variables.
+
+Every piece of state a station keeps (keys, outbox, audit log, logs, calibration
+profiles) lives under one folder, ``BIOSTATION_HOME``, so that a station can be
+backed up, wiped or run twice side by side (tests do) by pointing at another folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+
+CONFIG_NAME = "station.toml"
+ENV_PREFIX = "BIOSTATION_"
+
+
+class SettingsError(Exception):
+    """The station configuration cannot be read; ``message_id`` names the catalog text."""
+
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(f"{message_id} {params}")
+        self.message_id = message_id
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a station is configured with. Empty device URLs mean "simulated devices"."""
+
+    home: Path
+    language: str = "id"
+    camera_url: str = ""
+    scanner_url: str = ""
+    central_url: str = ""
+    timezone: str = "Asia/Jakarta"
+    log_level: str = "INFO"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_NAME
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+
+def station_home(environ: dict[str, str] | None = None) -> Path:
+    """The station home: ``BIOSTATION_HOME``, else the platform's user data folder."""
+    env = os.environ if environ is None else environ
+    if env.get("BIOSTATION_HOME"):
+        return Path(env["BIOSTATION_HOME"]).expanduser()
+    return Path(platformdirs.user_data_dir("biostation", appauthor=False))
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read ``station.toml`` from the home, then apply ``BIOSTATION_<FIELD>`` overrides.
+
+    Environment wins over the file so that a headless run (CI, a kiosk launcher)
+    can change one thing without editing the station's file.
+    """
+    env = os.environ if environ is None else environ
+    home = station_home(env)
+    settings = Settings(home=home)
+    path = settings.config_path
+    values: dict[str, object] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError("settings.unreadable", path=str(path), reason=str(exc)) from exc
+        values.update(data.get("station", data))
+    known = {f.name for f in fields(Settings)} - {"home"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise SettingsError("settings.unknown_keys", path=str(path), keys=", ".join(unknown))
+    for name in known:
+        key = ENV_PREFIX + name.upper()
+        if env.get(key):
+            values[name] = env[key]
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise SettingsError("settings.bad_value", path=str(path), key=name)
+    if values.get("language", "id") not in ("id", "en"):
+        raise SettingsError("settings.bad_language", value=values["language"])
+    return replace(settings, **values)  # type: ignore[arg-type]
+
+
+def ensure_home(settings: Settings) -> Path:
+    """Create the station home (private to this user) and return it."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.home, 0o700)
+    return settings.home
