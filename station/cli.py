@@ -181,6 +181,43 @@ def cmd_devices_check(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def cmd_eval_fingerprints(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.evaluation.fvc import evaluate_folder, work_units
+    from matching.evaluation.plots import det_plot
+
+    folders = [Path(d) for d in args.dirs]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError("cli.no_folder", folder=str(folder))
+    results = {}
+    curves = {}
+    total = sum(work_units(f) for f in folders)
+    with _progress_bar(total, "FVC protocol") as bar:
+        for folder in folders:
+            result = evaluate_folder(folder, args.dpi, args.sensor, progress=bar.update)
+            results[result.name] = result.figures
+            curves[result.name] = (result.genuine, result.impostor)
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"sets": results, "sensor": args.sensor or "native"}, indent=1))
+    plot = Path(args.plot) if args.plot else out.with_suffix(".det.png")
+    det_plot(curves, plot, "DET" + (" (ZFM view)" if args.sensor else ""))
+    print(json.dumps({"sets": results}))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from .bench import run_bench
+
+    print(render("bench.running", args.lang), file=sys.stderr)
+    result = run_bench(include_upload=not args.no_upload)
+    text = json.dumps(result, indent=1)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(text)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     raise UsageError("cli.console_not_built")
 
@@ -226,6 +263,21 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--out")
     cf.add_argument("--timeout", type=float, default=15.0)
     cf.set_defaults(func=cmd_capture_finger)
+
+    evaluate = sub.add_parser("eval", help="accuracy on standard protocols")
+    evaluate = evaluate.add_subparsers(dest="what", required=True)
+    efp = evaluate.add_parser("fingerprints", help="FVC protocol on <finger>_<impression> folders")
+    efp.add_argument("dirs", nargs="+")
+    efp.add_argument("--sensor", choices=("zfm",))
+    efp.add_argument("--dpi", type=int)
+    efp.add_argument("--json", required=True)
+    efp.add_argument("--plot", help="DET curve PNG (default: beside the JSON)")
+    efp.set_defaults(func=cmd_eval_fingerprints)
+
+    bench = sub.add_parser("bench", help="speed figures on this machine")
+    bench.add_argument("--json")
+    bench.add_argument("--no-upload", action="store_true", help="skip the paced sensor uploads")
+    bench.set_defaults(func=cmd_bench)
 
     devices = sub.add_parser("devices", help="device checks").add_subparsers(dest="what", required=True)
     dc = devices.add_parser("check", help="open devices and read from them once")

@@ -158,3 +158,11 @@ def test_bad_settings_file_is_reported(station_home: Path):
     (station_home / "station.toml").write_text("language = [broken")
     result = run("devices", "check")
     assert_clear_failure(result, "station.toml")
+
+
+def test_bench_prints_only_json_on_stdout():
+    result = run("bench", "--no-upload", timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["machine"]["cores"] >= 1
+    assert figures["fingerprint"]["extract_ms_median"] > 0

@@ -1,8 +1,9 @@
 """Comparing two templates: MCC local similarities consolidated by LSS-R.
 
 Local similarities of all cylinder pairs come from three matrix products; the
-best one-to-one pairs are then re-weighted by relaxation (pairs whose distances and
-angles agree with the other pairs keep their weight), and the score is the mean of
+best one-to-one pairs (Hungarian assignment, the paper's LSA) are then re-weighted
+by relaxation (pairs whose distances and angles agree with the other pairs keep
+their weight), and the score is the mean of
 the most efficient ones. Scores lie in [0, 1]; see ``calibration`` for what a
 threshold means in false matches.
 """
@@ -10,6 +11,7 @@ threshold means in false matches.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from .cylinder import ND, NS, Cylinders, _angle_diff, make_cylinders
 from .template import Template
@@ -25,7 +27,7 @@ MU_3, TAU_3 = np.pi / 12, -30.0
 
 
 def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-tau * (np.asarray(v) - mu)))
+    return 1.0 / (1.0 + np.exp(np.clip(-tau * (np.asarray(v) - mu), -50, 50)))
 
 
 def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
@@ -43,26 +45,14 @@ def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     return sim
 
 
-def _greedy_pairs(sim: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(sim, axis=None)[::-1]
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    ia: list[int] = []
-    ib: list[int] = []
-    cols = sim.shape[1]
-    for flat in order:
-        i, j = divmod(int(flat), cols)
-        if sim[i, j] <= 0:
-            break
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        ia.append(i)
-        ib.append(j)
-        if len(ia) == count:
-            break
-    return np.array(ia, dtype=int), np.array(ib, dtype=int)
+def _assigned_pairs(sim: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one pairs by the Hungarian assignment (LSA), the ``count`` most similar kept."""
+    ia, ib = linear_sum_assignment(sim, maximize=True)
+    values = sim[ia, ib]
+    keep = values > 0
+    ia, ib, values = ia[keep], ib[keep], values[keep]
+    order = np.argsort(-values, kind="stable")[:count]
+    return ia[order], ib[order]
 
 
 def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
@@ -71,7 +61,7 @@ def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
     if n_r == 0:
         return 0.0
     n_p = MIN_NP + int(round(float(_z(n_r, MU_P, TAU_P)) * (MAX_NP - MIN_NP)))
-    ia, ib = _greedy_pairs(sim, n_r)
+    ia, ib = _assigned_pairs(sim, n_r)
     if len(ia) < 2:
         return 0.0
     pa, pb = ma[ia], mb[ib]

@@ -1,0 +1,1 @@
+"""Evaluation on the standard protocols (FVC for fingers, LFW for faces)."""

@@ -1,0 +1,81 @@
+"""``biostation bench``: speed figures on this machine, on generated data (no ../shared needed).
+
+Each figure is a median over repeats; the JSON goes to stdout (and ``--json OUT``),
+progress to stderr. docs/performance.md records what it printed and on what machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _median_ms(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def fingerprint_figures(repeats: int = 20) -> dict:
+    from matching.fingerprint.cylinder import make_cylinders
+    from matching.fingerprint.extractor import extract
+    from matching.fingerprint.matcher import compare_cylinders
+    from matching.fingerprint.synth import make_impression, make_master
+
+    rng = np.random.default_rng(1)
+    master_a, master_b = make_master(rng), make_master(rng)
+    a, _ = make_impression(master_a, rng)
+    a2, _ = make_impression(master_a, rng)
+    b, _ = make_impression(master_b, rng)
+    ta, ta2, tb = extract(a), extract(a2), extract(b)
+    ca, ca2, cb = make_cylinders(ta), make_cylinders(ta2), make_cylinders(tb)
+    return {
+        "extract_ms_median": _median_ms(lambda: extract(a), repeats),
+        "cylinders_ms_median": _median_ms(lambda: make_cylinders(ta), repeats),
+        "compare_genuine_us_median": 1000 * _median_ms(lambda: compare_cylinders(ca, ca2), repeats * 5),
+        "compare_impostor_us_median": 1000 * _median_ms(lambda: compare_cylinders(ca, cb), repeats * 5),
+    }
+
+
+def upload_figures(bauds: tuple[int, ...] = (57600, 115200)) -> dict:
+    """Seconds to capture and upload one image from the emulator paced at each line rate."""
+    from drivers.zfm.driver import ZfmScanner
+    from drivers.zfm.emulator import ZfmEmulator
+    from drivers.zfm.fingers import load_finger_set
+    from drivers.zfm.pty_link import PtyLink
+    from matching.fingerprint.synth import write_synthetic_fingers
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        write_synthetic_fingers(Path(tmp), 1, 1, seed=2)
+        fingers = load_finger_set(Path(tmp))
+        for baud in bauds:
+            emulator = ZfmEmulator(fingers)
+            emulator.store.settings.baud_multiplier = baud // 9600
+            with PtyLink(emulator, pace=True) as link, ZfmScanner(link.path, baud=baud,
+                                                                  prefer_baud=None) as scanner:
+                emulator.place(1, 1)
+                started = time.perf_counter()
+                scanner.capture(timeout=5)
+                out[f"capture_upload_s_at_{baud}"] = round(time.perf_counter() - started, 2)
+    return out
+
+
+def run_bench(include_upload: bool = True) -> dict:
+    result = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                    "processor": platform.processor() or platform.machine()},
+        "fingerprint": fingerprint_figures(),
+    }
+    if include_upload:
+        result["sensor"] = upload_figures()
+    return result

@@ -1,0 +1,113 @@
+"""``make eval``: the benchmarks on ``../shared/data``, checked against the floors in the repo.
+
+Floors (``eval/floors.toml``) are the worst figures we accept; they only ever go
+up as the core improves. Targets are the issue's goals, printed beside each figure.
+Missing data is a loud failure, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+from tqdm import tqdm
+
+from matching.evaluation.fvc import evaluate_folder, list_images, work_units
+from matching.evaluation.plots import det_plot
+
+FLOORS = Path(__file__).resolve().parent.parent / "eval" / "floors.toml"
+
+# EER targets from the fingerprint issue (twice as accurate as NBIS)
+FINGER_TARGETS = {
+    "FVC2002_DB1_B": 0.020, "FVC2002_DB2_B": 0.013, "FVC2002_DB3_B": 0.040,
+    "FVC2000_DB1_B": 0.050, "FVC2000_DB2_B": 0.045, "FVC2000_DB3_B": 0.050,
+    "FVC2004_DB1_B": 0.050, "FVC2004_DB3_B": 0.022,
+    "FVC2002_DB1_B+zfm": 0.035, "FVC2002_DB2_B+zfm": 0.023,
+}
+EXTRACT_MS_TARGET = 100.0
+COMPARE_US_TARGET = 500.0
+
+
+def _mated(folder: Path) -> bool:
+    ids = [p.stem.rsplit("_", 1)[0] for p in list_images(folder)]
+    return len(ids) > len(set(ids))
+
+
+def run_fingerprints(data: Path, out: Path) -> tuple[dict, list[str]]:
+    sets_dir = data / "fingerprints"
+    if not sets_dir.is_dir():
+        raise SystemExit(f"make eval: {sets_dir} is missing; the benchmarks need ../shared/data")
+    folders = [f for f in sorted(sets_dir.iterdir()) if f.is_dir() and _mated(f)]
+    if not folders:
+        raise SystemExit(f"make eval: no fingerprint sets with mated pairs in {sets_dir}")
+    runs = [(f, None) for f in folders] + [(f, "zfm") for f in folders]
+    results: dict[str, dict] = {}
+    curves: dict[str, dict] = {"native": {}, "zfm": {}}
+    total = sum(work_units(f) for f, _ in runs)
+    with tqdm(total=total, desc="fingerprints (FVC protocol)", file=sys.stderr) as bar:
+        for folder, sensor in runs:
+            r = evaluate_folder(folder, sensor=sensor, progress=bar.update)
+            key = folder.name + ("+zfm" if sensor else "")
+            results[key] = r.figures
+            curves[sensor or "native"][folder.name] = (r.genuine, r.impostor)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fingerprints.json").write_text(json.dumps({"sets": results}, indent=1))
+    det_plot(curves["native"], out / "det_fingerprints.png", "DET, FVC sets (native images)")
+    det_plot(curves["zfm"], out / "det_fingerprints_zfm.png", "DET, FVC sets seen through a ZFM")
+    return results, [str(out / "det_fingerprints.png"), str(out / "det_fingerprints_zfm.png")]
+
+
+def check(results: dict, floors: dict) -> list[str]:
+    """Every figure worse than its floor, as a sentence."""
+    failures = []
+    for key, limits in floors.items():
+        figures = results.get(key)
+        if figures is None:
+            failures.append(f"{key}: no result (the set is missing from the data)")
+            continue
+        for metric, worst in limits.items():
+            value = figures.get(metric)
+            if value is None or value > worst:
+                failures.append(f"{key}: {metric} = {value} is worse than the floor {worst}")
+    return failures
+
+
+def table(results: dict) -> str:
+    lines = ["| set | EER | target | FMR100 | FMR1000 | ZeroFMR | extract ms | compare µs |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for key, f in results.items():
+        target = FINGER_TARGETS.get(key)
+        tgt = f"{target:.1%}" if target is not None else "–"
+        met = "" if target is None else (" ✓" if f["eer"] <= target else " ✗")
+        lines.append(
+            f"| {key} | {f['eer']:.2%}{met} | {tgt} | {f['fmr100']:.2%} | {f['fmr1000']:.2%} | "
+            f"{f['zero_fmr']:.2%} | {f['extract_ms_median']:.0f} | {f['compare_us_median']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--out", default="build/eval")
+    args = parser.parse_args(argv)
+    data, out = Path(args.data), Path(args.out)
+    if not data.is_dir():
+        print(f"make eval: the sample data folder {data} is missing", file=sys.stderr)
+        return 2
+    floors = tomllib.loads(FLOORS.read_text())
+    results, plots = run_fingerprints(data, out)
+    print(table(results))
+    print(f"extraction target ≤ {EXTRACT_MS_TARGET:.0f} ms, comparison target ≤ {COMPARE_US_TARGET:.0f} µs;"
+          f" DET plots: {', '.join(plots)}")
+    failures = check(results, floors.get("fingerprints", {}))
+    for failure in failures:
+        print("BELOW FLOOR: " + failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
