@@ -17,6 +17,7 @@ def det_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path, title:
     """FNMR against FMR on log axes, one line per set."""
     fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=110)
     floor = 1e-4
+    ax.set_prop_cycle(color=plt.get_cmap("tab20").colors)
     for name, (genuine, impostor) in curves.items():
         if len(genuine) == 0 or len(impostor) == 0:
             continue
