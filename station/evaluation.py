@@ -47,7 +47,8 @@ def run_fingerprints(data: Path, out: Path) -> tuple[dict, list[str]]:
     results: dict[str, dict] = {}
     curves: dict[str, dict] = {"native": {}, "zfm": {}}
     total = sum(work_units(f) for f, _ in runs)
-    with tqdm(total=total, desc="fingerprints (FVC protocol)", file=sys.stderr) as bar:
+    with tqdm(total=total, desc="fingerprints (FVC protocol)", file=sys.stderr,
+              mininterval=1.0 if sys.stderr.isatty() else 30.0) as bar:
         for folder, sensor in runs:
             r = evaluate_folder(folder, sensor=sensor, progress=bar.update)
             key = folder.name + ("+zfm" if sensor else "")

@@ -9,6 +9,7 @@ import numpy as np
 
 N_ORIENTATIONS = 16
 PERIOD_STEP = 1.5
+ALONG = 0.7  # along-ridge extent of the kernel, in units of the across-ridge sigma
 
 
 @cache
@@ -19,7 +20,7 @@ def gabor_kernel(orientation_bin: int, period: float) -> np.ndarray:
     y, x = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
     across = -x * np.sin(theta) + y * np.cos(theta)  # distance across the ridges
     along = x * np.cos(theta) + y * np.sin(theta)
-    k = np.exp(-(across**2) / (2 * sigma**2) - along**2 / (2 * (1.3 * sigma) ** 2))
+    k = np.exp(-(across**2) / (2 * sigma**2) - along**2 / (2 * (ALONG * sigma) ** 2))
     k *= np.cos(2 * np.pi * across / period)
     k -= k.mean()
     return (k / np.abs(k).sum()).astype(np.float32)

@@ -138,12 +138,14 @@ def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.n
 
 
 def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.ndarray,
-                          border: int = 12, min_distance: float = 7.0,
-                          min_ridge: int = 8) -> np.ndarray:
+                          border: int = 5, min_distance: float = 7.0,
+                          min_ridge: int = 3) -> np.ndarray:
     """Drop the usual artefacts: minutiae at the print's edge, clusters, short spurs."""
     if len(minutiae) == 0:
         return minutiae
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=border) > 0
+    # the image frame is background too: a ridge cut by the sensor's edge is not an ending
+    framed = np.pad(mask.astype(np.uint8), 1)
+    inner = cv2.erode(framed, np.ones((3, 3), np.uint8), iterations=border)[1:-1, 1:-1] > 0
     xi = minutiae[:, 0].astype(int)
     yi = minutiae[:, 1].astype(int)
     keep = inner[yi, xi]

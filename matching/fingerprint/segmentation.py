@@ -13,10 +13,18 @@ def local_stats(img: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def foreground_mask(img: np.ndarray, block: int = 17) -> np.ndarray:
-    """A pixel is foreground when its neighbourhood has ridge-like contrast."""
-    f = img.astype(np.float32) / 255.0
-    _, std = local_stats(f, block)
-    level = max(0.04, 0.35 * float(np.percentile(std, 95)))
+    """A pixel is foreground when its neighbourhood has ridge-like contrast.
+
+    Contrast is measured on a band-pass of the contrast-stretched image, relative to
+    the print's own typical contrast, so faint prints (dry fingers, light pressure) are
+    found as well as dark ones, and a few dark blots do not raise the bar.
+    """
+    f = img.astype(np.float32)
+    lo, hi = np.percentile(f, (1, 99))
+    f = np.clip((f - lo) / max(hi - lo, 1.0), 0, 1)
+    band = f - cv2.GaussianBlur(f, (0, 0), 4.0)
+    _, std = local_stats(band, block)
+    level = max(0.015, 0.4 * float(np.percentile(std, 80)))
     mask = (std > level).astype(np.uint8)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, k)
