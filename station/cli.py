@@ -206,6 +206,27 @@ def cmd_eval_fingerprints(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_faces(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.evaluation.lfw import evaluate_lfw, image_count
+    from matching.evaluation.plots import roc_plot
+    from matching.face.compare import THRESHOLD
+
+    root, pairs = Path(args.dir), Path(args.pairs)
+    if not root.is_dir():
+        raise UsageError("cli.no_folder", folder=str(root))
+    if not pairs.is_file():
+        raise UsageError("cli.no_file", path=str(pairs))
+    with _progress_bar(image_count(pairs, root), "faces (LFW protocol)") as bar:
+        figures, genuine, impostor = evaluate_lfw(root, pairs, THRESHOLD, progress=bar.update)
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=1))
+    plot = Path(args.plot) if args.plot else out.with_suffix(".roc.png")
+    roc_plot(genuine, impostor, THRESHOLD, plot, "ROC, LFW pairs")
+    print(json.dumps(figures))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from .bench import run_bench
 
@@ -278,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json")
     bench.add_argument("--no-upload", action="store_true", help="skip the paced sensor uploads")
     bench.set_defaults(func=cmd_bench)
+
+    efc = evaluate.add_parser("faces", help="LFW protocol on Person/Person_0001.jpg folders")
+    efc.add_argument("dir")
+    efc.add_argument("--pairs", required=True)
+    efc.add_argument("--json", required=True)
+    efc.add_argument("--plot", help="ROC curve PNG (default: beside the JSON)")
+    efc.set_defaults(func=cmd_eval_faces)
 
     devices = sub.add_parser("devices", help="device checks").add_subparsers(dest="what", required=True)
     dc = devices.add_parser("check", help="open devices and read from them once")

@@ -38,3 +38,29 @@ def det_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path, title:
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def roc_plot(genuine_distances: np.ndarray, impostor_distances: np.ndarray, threshold: float,
+             out: Path, title: str) -> Path:
+    """True-accept rate against false-accept rate (log x), with the station's threshold marked."""
+    c = rate_curve(-np.asarray(genuine_distances), -np.asarray(impostor_distances))
+    fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=110)
+    floor = 1e-4
+    ax.plot(np.maximum(c.fmr, floor), 1 - c.fnmr, lw=1.6, label="LFW pairs")
+    far = float((np.asarray(impostor_distances) <= threshold).mean())
+    tar = float((np.asarray(genuine_distances) <= threshold).mean())
+    ax.plot([max(far, floor)], [tar], "o", color="crimson",
+            label=f"station threshold {threshold:.2f}: TAR {tar:.3f}, FAR {far:.4f}")
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 1)
+    ax.set_ylim(0.8, 1.0)
+    ax.set_xlabel("false accept rate (FAR)")
+    ax.set_ylabel("true accept rate (TAR)")
+    ax.set_title(title)
+    ax.grid(True, which="both", lw=0.3, alpha=0.5)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,156 @@
+"""The LFW protocol: ``pairs.txt`` (folds of matched then mismatched pairs) over face folders.
+
+Each image is encoded once, in worker processes (dlib holds the GIL). Detection is
+dlib's HOG detector with one upsample; where it finds nothing, a documented second
+pass runs the detector on the centre of the image enlarged twice (LFW images are
+centred on their subject). A face neither pass finds is a failure to enroll, and
+every pair using it counts as an error.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .metrics import eer, rate_curve
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str
+    b: str
+    same: bool
+    fold: int
+
+
+def image_path(root: Path, name: str, number: int) -> Path:
+    return root / name / f"{name}_{number:04d}.jpg"
+
+
+def read_pairs(pairs_file: Path, root: Path) -> list[Pair]:
+    lines = pairs_file.read_text().split("\n")
+    folds, per = (int(x) for x in lines[0].split())
+    rows = [line.split() for line in lines[1:] if line.strip()]
+    pairs = []
+    for i, row in enumerate(rows[: folds * per * 2]):
+        fold = i // (2 * per)
+        if len(row) == 3:
+            pairs.append(Pair(str(image_path(root, row[0], int(row[1]))),
+                              str(image_path(root, row[0], int(row[2]))), True, fold))
+        elif len(row) == 4:
+            pairs.append(Pair(str(image_path(root, row[0], int(row[1]))),
+                              str(image_path(root, row[2], int(row[3]))), False, fold))
+        else:
+            raise ValueError(f"{pairs_file}: line {i + 2} is not an LFW pair")
+    return pairs
+
+
+def locate_face(rgb: np.ndarray):
+    """The subject's face box: the detection nearest the centre, else the second pass."""
+    from matching.face.detection import FaceBox, detect
+
+    h, w = rgb.shape[:2]
+    boxes = detect(rgb, upsample=1)
+    if not boxes:
+        # second pass: the centre of the image, enlarged, where LFW keeps its subject
+        y0, x0 = h // 4, w // 4
+        crop = cv2.resize(rgb[y0 : h - y0, x0 : w - x0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        found = detect(np.ascontiguousarray(crop), upsample=1)
+        boxes = [FaceBox(x0 + b.left // 2, y0 + b.top // 2, x0 + b.right // 2, y0 + b.bottom // 2,
+                         b.score, fallback=True) for b in found]
+    if not boxes:
+        return None
+    cx, cy = w / 2, h / 2
+    return min(boxes, key=lambda b: ((b.left + b.right) / 2 - cx) ** 2 + ((b.top + b.bottom) / 2 - cy) ** 2)
+
+
+def _encode_file(path: str) -> tuple[str, np.ndarray | None, float, bool]:
+    from matching.face.detection import as_rgb
+    from matching.face.embedding import encode
+
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        return path, None, 0.0, False
+    rgb = as_rgb(image)
+    box = locate_face(rgb)
+    if box is None:
+        return path, None, 0.0, False
+    started = time.perf_counter()
+    encoding = encode(rgb, box)
+    return path, encoding.descriptor, (time.perf_counter() - started) * 1000, box.fallback
+
+
+def encode_all(paths: list[str], workers: int | None = None,
+               progress: Callable[[int], None] | None = None) -> dict[str, tuple]:
+    workers = workers or min(2, os.cpu_count() or 1)
+    out = {}
+    with ProcessPoolExecutor(workers) as pool:
+        for path, descriptor, ms, fallback in pool.map(_encode_file, paths, chunksize=8):
+            out[path] = (descriptor, ms, fallback)
+            if progress:
+                progress(1)
+    return out
+
+
+def evaluate_pairs(pairs: list[Pair], encodings: dict[str, tuple], threshold: float) -> dict:
+    distances = []
+    same = []
+    failed_pairs = 0
+    for pair in pairs:
+        da, db = encodings[pair.a][0], encodings[pair.b][0]
+        same.append(pair.same)
+        if da is None or db is None:
+            failed_pairs += 1
+            distances.append(np.inf if pair.same else -np.inf)  # an error either way
+        else:
+            distances.append(float(np.linalg.norm(da - db)))
+    d = np.array(distances)
+    s = np.array(same)
+    correct = np.where(s, d <= threshold, d > threshold)
+    finite = np.isfinite(d)
+    genuine, impostor = -d[s & finite], -d[~s & finite]
+    curve = rate_curve(genuine, impostor)
+    ok = curve.fmr <= 0.001
+    tar = float(1 - curve.fnmr[ok].min()) if ok.any() else 0.0
+    # pairs that could not be compared count as errors in the rates too
+    n_gen, n_imp = int(s.sum()), int((~s).sum())
+    tar *= len(genuine) / max(n_gen, 1)
+    ms = [e[1] for e in encodings.values() if e[0] is not None]
+    return {
+        "accuracy": float(correct.mean()),
+        "eer": eer(np.append(genuine, [-np.inf] * (n_gen - len(genuine))),
+                   np.append(impostor, [np.inf] * (n_imp - len(impostor)))),
+        "tar_at_far_0_001": tar,
+        "threshold": threshold,
+        "pairs": len(pairs),
+        "failures_to_enroll": sum(1 for e in encodings.values() if e[0] is None),
+        "second_pass_detections": sum(1 for e in encodings.values() if e[0] is not None and e[2]),
+        "failed_pairs": failed_pairs,
+        "encode_ms_median": float(np.median(ms)) if ms else 0.0,
+    }
+
+
+def evaluate_lfw(root: Path, pairs_file: Path, threshold: float, workers: int | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
+    pairs = read_pairs(pairs_file, root)
+    paths = sorted({p.a for p in pairs} | {p.b for p in pairs})
+    encodings = encode_all(paths, workers, progress)
+    figures = evaluate_pairs(pairs, encodings, threshold)
+    d = {p: e[0] for p, e in encodings.items()}
+    gen = np.array([np.linalg.norm(d[p.a] - d[p.b]) for p in pairs if p.same and d[p.a] is not None
+                    and d[p.b] is not None])
+    imp = np.array([np.linalg.norm(d[p.a] - d[p.b]) for p in pairs if not p.same and d[p.a] is not None
+                    and d[p.b] is not None])
+    return figures, gen, imp
+
+
+def image_count(pairs_file: Path, root: Path) -> int:
+    pairs = read_pairs(pairs_file, root)
+    return len({p.a for p in pairs} | {p.b for p in pairs})

@@ -1,0 +1,1 @@
+"""Face core: detection, landmarks, alignment, embeddings (dlib), comparison."""
