@@ -70,11 +70,39 @@ def upload_figures(bauds: tuple[int, ...] = (57600, 115200)) -> dict:
     return out
 
 
+def face_figures(repeats: int = 15) -> dict:
+    """Preview detection rate at 640×480 and the cost of one embedding.
+
+    HOG detection and the ResNet descriptor cost the same whatever the pixels show, so
+    a generated frame serves (the bench needs no photographs); accuracy is measured
+    on real faces by ``make eval``.
+    """
+    import cv2
+
+    from matching.face.detection import FaceBox, detect
+    from matching.face.embedding import encode
+
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8), (0, 0), 3)
+    preview_ms = _median_ms(lambda: detect(frame, upsample=0, max_width=320), repeats)
+    full_ms = _median_ms(lambda: detect(frame, upsample=1), max(3, repeats // 5))
+    box = FaceBox(250, 150, 390, 290, 0.0)
+    encode(frame, box)  # load the models before timing
+    encode_ms = _median_ms(lambda: encode(frame, box), max(3, repeats // 3))
+    return {
+        "preview_detect_ms_median": preview_ms,
+        "preview_fps": 1000.0 / preview_ms,
+        "full_resolution_detect_ms_median": full_ms,
+        "encode_ms_median": encode_ms,
+    }
+
+
 def run_bench(include_upload: bool = True) -> dict:
     result = {
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "processor": platform.processor() or platform.machine()},
         "fingerprint": fingerprint_figures(),
+        "face": face_figures(),
     }
     if include_upload:
         result["sensor"] = upload_figures()
