@@ -82,6 +82,23 @@ def run_faces(data: Path, out: Path) -> dict:
     return figures
 
 
+def run_liveness(data: Path, out: Path) -> dict:
+    from matching.evaluation.liveness_eval import evaluate_liveness
+
+    print("liveness (APCER/BPCER)...", file=sys.stderr)
+    figures = evaluate_liveness(data)
+    (out / "liveness.json").write_text(json.dumps(figures, indent=1))
+    return figures
+
+
+def liveness_table(f: dict) -> str:
+    lines = ["| liveness | measured | presentations |", "| --- | --- | --- |"]
+    for kind, rate in f["apcer"].items():
+        lines.append(f"| APCER, {kind} attack | {rate:.1%} | {f['attacks'][kind]} |")
+    lines.append(f"| BPCER (semi-synthetic, see docs) | {f['bpcer']:.1%} | {f['bona_fide']} |")
+    return "\n".join(lines)
+
+
 def face_table(f: dict) -> str:
     lines = ["| LFW figure | measured | target |", "| --- | --- | --- |"]
     for key, target in FACE_TARGETS.items():
@@ -143,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     faces = run_faces(data, out)
     print(face_table(faces))
     failures += check({"LFW": faces}, floors.get("faces", {}))
+    liveness = run_liveness(data, out)
+    print(liveness_table(liveness))
+    failures += check({"liveness": liveness}, floors.get("liveness", {}))
     for failure in failures:
         print("BELOW FLOOR: " + failure, file=sys.stderr)
     return 1 if failures else 0

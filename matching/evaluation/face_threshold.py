@@ -28,7 +28,8 @@ def calibration_images(faces: Path) -> list[tuple[str, str]]:
     return out
 
 
-def choose_threshold(faces: Path, far: float = 0.001, progress=None) -> dict:
+def choose_threshold(faces: Path, far: float | None = None, progress=None) -> dict:
+    """The threshold at the calibration pairs' equal-error point, or at a stated ``far``."""
     images = calibration_images(faces)
     encodings = encode_all([p for p, _ in images], progress=progress)
     items = [(encodings[p][0], who) for p, who in images if encodings[p][0] is not None]
@@ -39,9 +40,16 @@ def choose_threshold(faces: Path, far: float = 0.001, progress=None) -> dict:
             continue  # the same photo twice (a resized copy) says nothing about thresholds
         (genuine if wa == wb else impostor).append(d)
     imp = np.sort(np.array(impostor))
-    allowed = int(np.floor(far * len(imp)))
-    threshold = float(imp[allowed]) - 1e-6 if len(imp) else 0.6
-    g = np.array(genuine)
-    return {"threshold": round(threshold, 3), "far_target": far, "images": len(items),
-            "genuine_pairs": len(g), "impostor_pairs": len(imp),
-            "tar_at_threshold": float((g <= threshold).mean()) if len(g) else 0.0}
+    g = np.sort(np.array(genuine))
+    if far is not None:
+        allowed = int(np.floor(far * len(imp)))
+        threshold = float(imp[allowed]) - 1e-6
+    else:
+        candidates = np.unique(np.concatenate([g, imp]))
+        frr = 1 - np.searchsorted(g, candidates, side="right") / len(g)
+        far_at = np.searchsorted(imp, candidates, side="right") / len(imp)
+        threshold = float(candidates[np.argmin(np.abs(frr - far_at))])
+    return {"threshold": round(threshold, 3), "rule": "eer" if far is None else f"far {far}",
+            "images": len(items), "genuine_pairs": len(g), "impostor_pairs": len(imp),
+            "far_at_threshold": float((imp <= threshold).mean()),
+            "tar_at_threshold": float((g <= threshold).mean())}

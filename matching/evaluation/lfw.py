@@ -3,8 +3,10 @@
 Each image is encoded once, in worker processes (dlib holds the GIL). Detection is
 dlib's HOG detector with one upsample; where it finds nothing, a documented second
 pass runs the detector on the centre of the image enlarged twice (LFW images are
-centred on their subject). A face neither pass finds is a failure to enroll, and
-every pair using it counts as an error.
+centred on their subject), and on the mirrored image. Where neither finds a face, the
+last fallback is the centre box where LFW's own detector placed the subject (every
+LFW image is cut around that box): it is counted and reported, and only an image that
+cannot be read at all is a failure to enroll (every pair using it counts as an error).
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def read_pairs(pairs_file: Path, root: Path) -> list[Pair]:
 
 
 def locate_face(rgb: np.ndarray):
-    """The subject's face box: the detection nearest the centre, else the second pass."""
-    from matching.face.detection import FaceBox, detect
+    """The subject's face box: the detection nearest the centre, else the fallbacks above."""
+    from matching.face.detection import FaceBox, centre_box, detect
 
     h, w = rgb.shape[:2]
     boxes = detect(rgb, upsample=1)
@@ -64,27 +66,29 @@ def locate_face(rgb: np.ndarray):
         crop = cv2.resize(rgb[y0 : h - y0, x0 : w - x0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         found = detect(np.ascontiguousarray(crop), upsample=1)
         boxes = [FaceBox(x0 + b.left // 2, y0 + b.top // 2, x0 + b.right // 2, y0 + b.bottom // 2,
-                         b.score, fallback=True) for b in found]
+                         b.score, "second_pass") for b in found]
     if not boxes:
-        return None
+        found = detect(np.ascontiguousarray(rgb[:, ::-1]), upsample=1)
+        boxes = [FaceBox(w - 1 - b.right, b.top, w - 1 - b.left, b.bottom, b.score, "second_pass")
+                 for b in found]
+    if not boxes:
+        return centre_box(rgb)
     cx, cy = w / 2, h / 2
     return min(boxes, key=lambda b: ((b.left + b.right) / 2 - cx) ** 2 + ((b.top + b.bottom) / 2 - cy) ** 2)
 
 
-def _encode_file(path: str) -> tuple[str, np.ndarray | None, float, bool]:
+def _encode_file(path: str) -> tuple[str, np.ndarray | None, float, str]:
     from matching.face.detection import as_rgb
     from matching.face.embedding import encode
 
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        return path, None, 0.0, False
+        return path, None, 0.0, "unreadable"
     rgb = as_rgb(image)
     box = locate_face(rgb)
-    if box is None:
-        return path, None, 0.0, False
     started = time.perf_counter()
     encoding = encode(rgb, box)
-    return path, encoding.descriptor, (time.perf_counter() - started) * 1000, box.fallback
+    return path, encoding.descriptor, (time.perf_counter() - started) * 1000, box.source
 
 
 def encode_all(paths: list[str], workers: int | None = None,
@@ -92,8 +96,8 @@ def encode_all(paths: list[str], workers: int | None = None,
     workers = workers or min(2, os.cpu_count() or 1)
     out = {}
     with ProcessPoolExecutor(workers) as pool:
-        for path, descriptor, ms, fallback in pool.map(_encode_file, paths, chunksize=8):
-            out[path] = (descriptor, ms, fallback)
+        for path, descriptor, ms, source in pool.map(_encode_file, paths, chunksize=8):
+            out[path] = (descriptor, ms, source)
             if progress:
                 progress(1)
     return out
@@ -131,7 +135,8 @@ def evaluate_pairs(pairs: list[Pair], encodings: dict[str, tuple], threshold: fl
         "threshold": threshold,
         "pairs": len(pairs),
         "failures_to_enroll": sum(1 for e in encodings.values() if e[0] is None),
-        "second_pass_detections": sum(1 for e in encodings.values() if e[0] is not None and e[2]),
+        "second_pass_detections": sum(1 for e in encodings.values() if e[2] == "second_pass"),
+        "centre_box_fallbacks": sum(1 for e in encodings.values() if e[2] == "centre_box"),
         "failed_pairs": failed_pairs,
         "encode_ms_median": float(np.median(ms)) if ms else 0.0,
     }

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-THRESHOLD = 0.554  # FAR 0.1 % on the calibration pairs (matching/evaluation/face_threshold.py)
+# the equal-error point of the calibration pairs (matching/evaluation/face_threshold.py):
+# FAR 1.3 %, TAR 98.7 % there; never tuned on the LFW pairs that make eval reports
+THRESHOLD = 0.609
 
 
 def similarity(distance: float | np.ndarray) -> float | np.ndarray:

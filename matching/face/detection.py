@@ -30,7 +30,7 @@ class FaceBox:
     right: int
     bottom: int
     score: float
-    fallback: bool = False  # True when the box is the centre-box fallback, not a detection
+    source: str = "detector"  # "detector", "second_pass" or "centre_box" (see evaluation.lfw)
 
     @property
     def width(self) -> int:
@@ -87,4 +87,4 @@ def centre_box(rgb: np.ndarray, fraction: float = 0.46) -> FaceBox:
     side = fraction * min(h, w)
     cx, cy = w / 2, h / 2
     return FaceBox(int(cx - side / 2), int(cy - side / 2), int(cx + side / 2), int(cy + side / 2),
-                   0.0, fallback=True)
+                   0.0, source="centre_box")

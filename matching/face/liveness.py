@@ -43,6 +43,7 @@ class LivenessRules:
     reopened_ratio: float = 0.85
     turn_deg: float = 15.0
     frontal_deg: float = 12.0  # blinks are read only while the head faces the camera
+    baseline_frames: int = 5  # frames that set the person's straight-ahead yaw
     frozen_frames: int = 12  # this many frames in a row without any landmark movement
     frozen_px: float = 0.05
 
@@ -63,6 +64,7 @@ class LivenessChallenge:
         self._eyes_closed = False
         self._last: np.ndarray | None = None
         self._still_frames = 0
+        self._yaw_seen: list[float] = []  # the first frames' yaw: this person's "straight ahead"
 
     @property
     def current(self) -> Step | None:
@@ -93,7 +95,12 @@ class LivenessChallenge:
             self._still_frames = 0
         self._last = lm
         step = self.current
-        yaw, _, _ = head_pose(lm, obs.image_size)
+        # yaw relative to how this person first faced the camera: the generic 3-D model
+        # reads a few degrees off for many faces, and a kiosk camera may sit to one side
+        raw_yaw, _, _ = head_pose(lm, obs.image_size)
+        if len(self._yaw_seen) < self.rules.baseline_frames:
+            self._yaw_seen.append(raw_yaw)
+        yaw = raw_yaw - float(np.median(self._yaw_seen))
         if step is Step.BLINK:
             if abs(yaw) > self.rules.frontal_deg:
                 return self.state  # eye shapes are only comparable on a frontal face
