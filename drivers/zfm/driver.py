@@ -242,24 +242,22 @@ class ZfmScanner:
                         position: FingerPosition | None = None) -> bool:
         if self._presenter is not None:
             self._presenter(position, True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise CaptureCancelled()
-            if self.finger_present():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(POLL_INTERVAL)
+        return self._poll_until(lambda: self.finger_present(), timeout, cancel)
 
     def wait_for_removal(self, timeout: float, cancel: threading.Event | None = None) -> bool:
         if self._presenter is not None:
             self._presenter(None, False)
+        return self._poll_until(lambda: not self.finger_present(), timeout, cancel)
+
+    @staticmethod
+    def _poll_until(condition: Callable[[], bool], timeout: float,
+                    cancel: threading.Event | None) -> bool:
+        """Ask the sensor every POLL_INTERVAL until ``condition`` holds (True) or time is up."""
         deadline = time.monotonic() + timeout
         while True:
             if cancel is not None and cancel.is_set():
                 raise CaptureCancelled()
-            if not self.finger_present():
+            if condition():
                 return True
             if time.monotonic() >= deadline:
                 return False

@@ -30,14 +30,7 @@ def det_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path, title:
     ax.plot([floor, 1], [floor, 1], color="grey", lw=0.6, ls=":")
     ax.set_xlabel("false match rate (FMR)")
     ax.set_ylabel("false non-match rate (FNMR)")
-    ax.set_title(title)
-    ax.grid(True, which="both", lw=0.3, alpha=0.5)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(fig, ax, title, "lower left", out)
 
 
 def roc_plot(genuine_distances: np.ndarray, impostor_distances: np.ndarray, threshold: float,
@@ -56,9 +49,13 @@ def roc_plot(genuine_distances: np.ndarray, impostor_distances: np.ndarray, thre
     ax.set_ylim(0.8, 1.0)
     ax.set_xlabel("false accept rate (FAR)")
     ax.set_ylabel("true accept rate (TAR)")
+    return _save(fig, ax, title, "lower right", out)
+
+
+def _save(fig, ax, title: str, legend_at: str, out: Path) -> Path:
     ax.set_title(title)
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc=legend_at)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
