@@ -1,0 +1,69 @@
+"""CPU-heavy matching in worker processes, so a window or a flow never waits on it.
+
+dlib holds the GIL while it computes a descriptor (a 10-jitter one froze another
+thread for 1.7 s here), so threads cannot keep a caller responsive: the work goes to
+processes, started with ``spawn`` (safe beside Qt's threads) and kept warm, with the
+models loaded once per process. Every call returns a ``Future``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import numpy as np
+
+
+def _encode_face(rgb: np.ndarray, box) -> object:
+    from matching.face.embedding import encode
+
+    return encode(rgb, box)
+
+
+def _detect_and_encode(rgb: np.ndarray) -> object:
+    from matching.face.detection import detect
+    from matching.face.embedding import encode
+
+    boxes = detect(rgb, upsample=1)
+    return encode(rgb, boxes[0]) if boxes else None
+
+
+def _extract_fingerprint(image: np.ndarray, dpi: float) -> object:
+    from matching.fingerprint.extractor import extract
+
+    return extract(image, dpi)
+
+
+def _warm() -> bool:
+    from matching.face.models import face_encoder, shape_predictor_68
+
+    face_encoder()
+    shape_predictor_68()
+    return True
+
+
+class MatchingWorkers:
+    """A small pool of matching processes; ``close()`` (or ``with``) ends them."""
+
+    def __init__(self, processes: int = 1, warm: bool = False) -> None:
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        if warm:
+            self._pool.submit(_warm)
+
+    def encode_face(self, rgb: np.ndarray, box) -> Future:
+        return self._pool.submit(_encode_face, rgb, box)
+
+    def detect_and_encode(self, rgb: np.ndarray) -> Future:
+        return self._pool.submit(_detect_and_encode, rgb)
+
+    def extract_fingerprint(self, image: np.ndarray, dpi: float = 500) -> Future:
+        return self._pool.submit(_extract_fingerprint, image, dpi)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> MatchingWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
