@@ -1,0 +1,93 @@
+"""ISO/IEC 19794-2:2005 finger minutiae records, written and read.
+
+Layout (big-endian): a 24-byte record header ("FMR\\0", " 20\\0", record length (4),
+device (2), image width and height (2+2), resolution in pixels per centimetre
+(2+2), number of finger views (1), reserved (1)); then per view a 4-byte header
+(finger position, view number and impression type, finger quality, minutiae count),
+6 bytes per minutia (type in 2 bits + x in 14; 2 reserved bits + y in 14; angle in
+units of 360/256 degrees, counter-clockwise; quality 0–100), and a 2-byte extended
+data length. Angles are counter-clockwise in the standard and ``atan2(dy, dx)`` with
+y down in our templates, so the writer negates them.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from .template import Template
+
+FORMAT_ID = b"FMR\x00"
+VERSION = b" 20\x00"
+HEADER = struct.Struct(">4s4sIHHHHHBB")
+VIEW = struct.Struct(">BBBB")
+MINUTIA = struct.Struct(">HHBB")
+_TYPE_TO_ISO = {1: 0b01, 2: 0b10}
+_ISO_TO_TYPE = {0b01: 1, 0b10: 2, 0b00: 0}
+
+
+class FingerprintRecordError(ValueError):
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(f"{message_id} {params}" if params else message_id)
+        self.message_id = message_id
+        self.params = params
+
+
+def _ppcm(dpi: int) -> int:
+    return int(round(dpi / 2.54))
+
+
+def encode_record(template: Template, position: int = 0, impression_type: int = 0,
+                  view: int = 0) -> bytes:
+    """One finger view; at most 255 minutiae (the best by quality are kept)."""
+    m = template.minutiae
+    if len(m) > 255:
+        m = m[np.argsort(-m[:, 4], kind="stable")[:255]]
+    body = bytearray(VIEW.pack(position & 0xFF, ((view & 0xF) << 4) | (impression_type & 0xF),
+                               max(0, min(100, int(template.quality))), len(m)))
+    for x, y, direction, kind, quality in m:
+        xi = int(np.clip(round(x), 0, 0x3FFF))
+        yi = int(np.clip(round(y), 0, 0x3FFF))
+        angle = int(round(np.mod(-direction, 2 * np.pi) / (2 * np.pi) * 256)) % 256
+        body += MINUTIA.pack((_TYPE_TO_ISO.get(int(kind), 0) << 14) | xi, yi, angle,
+                             max(0, min(100, int(round(quality)))))
+    body += b"\x00\x00"  # no extended data
+    length = HEADER.size + len(body)
+    header = HEADER.pack(FORMAT_ID, VERSION, length, 0, template.width, template.height,
+                         _ppcm(template.dpi), _ppcm(template.dpi), 1, 0)
+    return header + bytes(body)
+
+
+def decode_record(data: bytes) -> tuple[Template, int]:
+    """The template of the first finger view and its finger position."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) < HEADER.size + VIEW.size + 2:
+        raise FingerprintRecordError("template.truncated", length=len(data) if data else 0)
+    fmt, version, length, _, width, height, xres, _, views, _ = HEADER.unpack_from(data)
+    if fmt != FORMAT_ID or version != VERSION:
+        raise FingerprintRecordError("template.not_iso")
+    if length != len(data):
+        raise FingerprintRecordError("template.bad_length", declared=length, actual=len(data))
+    if views < 1:
+        raise FingerprintRecordError("template.no_views")
+    position, _, quality, count = VIEW.unpack_from(data, HEADER.size)
+    offset = HEADER.size + VIEW.size
+    if offset + count * MINUTIA.size + 2 > len(data):
+        raise FingerprintRecordError("template.truncated", length=len(data))
+    rows = []
+    for i in range(count):
+        tx, ry, angle, q = MINUTIA.unpack_from(data, offset + i * MINUTIA.size)
+        kind = _ISO_TO_TYPE.get(tx >> 14)
+        if kind is None or q > 100:
+            raise FingerprintRecordError("template.bad_minutia", index=i)
+        direction = np.mod(-angle / 256 * 2 * np.pi, 2 * np.pi)
+        rows.append((tx & 0x3FFF, ry & 0x3FFF, direction, kind, q))
+    dpi = int(round(xres * 2.54)) if xres else 500
+    template = Template(width=width, height=height, minutiae=np.array(rows, float).reshape(-1, 5),
+                        quality=quality, dpi=dpi)
+    return template, position
+
+
+def quantized(template: Template) -> Template:
+    """What survives a write and a read: the template as the record stores it."""
+    return decode_record(encode_record(template))[0]
