@@ -46,6 +46,44 @@ def fingerprint_figures(repeats: int = 20) -> dict:
     }
 
 
+def search_figures(gallery_size: int = 10_000, distinct: int = 40) -> dict:
+    """1:N fingerprint search: the first stage over the whole gallery, then the shortlist.
+
+    The gallery holds ``distinct`` synthetic templates repeated to ``gallery_size``: the
+    first stage's cost depends only on the number of cylinders, not on who they belong to.
+    """
+    from matching.fingerprint.extractor import extract
+    from matching.fingerprint.search import FingerprintGallery
+    from matching.fingerprint.synth import make_impression, make_master
+
+    rng = np.random.default_rng(5)
+    templates = []
+    for _ in range(distinct):
+        master = make_master(rng)
+        templates.append(extract(make_impression(master, rng)[0]))
+    gallery = FingerprintGallery()
+    for t in templates:
+        gallery.add(str(len(gallery)), t)
+    while len(gallery) < gallery_size:
+        k = len(gallery) % distinct
+        gallery.keys.append(f"copy-{len(gallery)}")
+        gallery.cylinders.append(gallery.cylinders[k])
+        gallery._blocks.append(gallery._blocks[k])
+    gallery._matrix = None
+    probe = templates[0]
+    gallery.search(probe)  # builds the index
+    first_ms = _median_ms(lambda: gallery.first_stage(gallery.cylinders[0]), 5)
+    search_ms = _median_ms(lambda: gallery.search(probe), 5)
+    return {
+        "gallery": len(gallery),
+        "cylinders": int(sum(len(c) for c in gallery.cylinders)),
+        "first_stage_ms_median": first_ms,
+        "first_stage_comparisons_per_s": len(gallery) / (first_ms / 1000),
+        "search_ms_median": search_ms,
+        "search_comparisons_per_s": len(gallery) / (search_ms / 1000),
+    }
+
+
 def upload_figures(bauds: tuple[int, ...] = (57600, 115200)) -> dict:
     """Seconds to capture and upload one image from the emulator paced at each line rate."""
     from drivers.zfm.driver import ZfmScanner
@@ -106,6 +144,7 @@ def run_bench(include_upload: bool = True) -> dict:
                     "processor": platform.processor() or platform.machine()},
         "fingerprint": fingerprint_figures(),
         "face": face_figures(),
+        "fingerprint_search": search_figures(),
     }
     if include_upload:
         result["sensor"] = upload_figures()
