@@ -65,11 +65,7 @@ def search_figures(gallery_size: int = 10_000, distinct: int = 40) -> dict:
     for t in templates:
         gallery.add(str(len(gallery)), t)
     while len(gallery) < gallery_size:
-        k = len(gallery) % distinct
-        gallery.keys.append(f"copy-{len(gallery)}")
-        gallery.cylinders.append(gallery.cylinders[k])
-        gallery._blocks.append(gallery._blocks[k])
-    gallery._matrix = None
+        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders[len(gallery) % distinct])
     probe = templates[0]
     gallery.search(probe)  # builds the index
     first_ms = _median_ms(lambda: gallery.first_stage(gallery.cylinders[0]), 5)

@@ -96,8 +96,7 @@ def cmd_emulate_zfm(args: argparse.Namespace, settings: Settings) -> int:
                            present_auto=args.present == "auto", faults=faults,
                            fault_rate=args.fault_rate, seed=args.seed)
     if args.password is not None:
-        emulator.store.settings.password = args.password
-        emulator._verified = args.password == 0
+        emulator.set_password(args.password)
     if args.baud:
         emulator.store.settings.baud_multiplier = args.baud // 9600
     stop = threading.Event()

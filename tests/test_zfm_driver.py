@@ -144,8 +144,7 @@ def test_one_program_at_a_time_holds_the_port(scanner, link):
 
 
 def test_wrong_password_is_a_clear_error(link, emulator):
-    emulator.store.settings.password = 42
-    emulator._verified = False
+    emulator.set_password(42)
     from drivers.errors import DeviceError
 
     with pytest.raises(DeviceError) as caught:

@@ -133,8 +133,7 @@ def test_clear_database(client, emulator):
 
 
 def test_wrong_password_is_refused_and_guards_other_commands(emulator, tmp_path):
-    emulator.store.settings.password = 0x1234
-    emulator._verified = False
+    emulator.set_password(0x1234)
     with PtyLink(emulator) as served:
         wrong = PyFingerprint(served.path, 57600, 0xFFFFFFFF, 0x9999)
         assert wrong.verifyPassword() is False

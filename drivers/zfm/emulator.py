@@ -123,6 +123,11 @@ class ZfmEmulator:
         with self._lock:
             self._forced_faults += [kind] * count
 
+    def set_password(self, password: int) -> None:
+        """Configure the sensor's password, as if set earlier; clients must verify it first."""
+        self.store.settings.password = password
+        self._verified = password == 0
+
     @property
     def baud(self) -> int:
         return self.store.settings.baud_multiplier * 9600

@@ -50,25 +50,29 @@ class FingerprintGallery:
         self.keys: list[str] = []
         self.cylinders: list[Cylinders] = []
         self._blocks: list[np.ndarray] = []
+        # the search index, rebuilt lazily after additions
         self._matrix: np.ndarray | None = None
-        self._starts: np.ndarray | None = None
+        self._starts = np.zeros(0, np.int64)
+        self._sizes = np.zeros(0, np.int64)
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def add(self, key: str, template: Template) -> None:
-        c = make_cylinders(template)
+        self.add_prepared(key, make_cylinders(template))
+
+    def add_prepared(self, key: str, cylinders: Cylinders) -> None:
+        """Add a template whose cylinders were built already (kept with a stored record)."""
         self.keys.append(key)
-        self.cylinders.append(c)
-        self._blocks.append(pooled(c))
+        self.cylinders.append(cylinders)
+        self._blocks.append(pooled(cylinders))
         self._matrix = None
 
     def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._matrix is None:
-            sizes = np.array([len(b) for b in self._blocks])
-            self._matrix = np.concatenate(self._blocks) if len(self._blocks) else np.zeros((0, POOLED))
-            self._starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-            self._sizes = sizes
+            self._sizes = np.array([len(b) for b in self._blocks], np.int64)
+            self._starts = np.concatenate([[0], np.cumsum(self._sizes)[:-1]]).astype(np.int64)
+            self._matrix = np.concatenate(self._blocks) if self._blocks else np.zeros((0, POOLED), np.float32)
         return self._matrix, self._starts, self._sizes
 
     def first_stage(self, probe: Cylinders) -> np.ndarray:
