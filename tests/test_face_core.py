@@ -84,3 +84,31 @@ def test_gallery_search_agrees_with_brute_force():
     brute = np.argsort(np.linalg.norm(gallery - probe, axis=1))[:3]
     assert idx.tolist() == brute.tolist()
     assert idx[0] == 1234 and dist[0] < dist[1] <= dist[2]
+
+
+def test_photo_files_corrupt_missing_huge_or_gray(tmp_path, astronaut_bgr):
+    from matching.face.detection import read_photo
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    for path in (broken, tmp_path / "missing.jpg"):
+        with pytest.raises(FaceImageError) as caught:
+            read_photo(path)
+        assert caught.value.message_id == "face.unreadable"
+    huge = tmp_path / "huge.png"
+    cv2.imwrite(str(huge), np.zeros((10, 9000, 3), np.uint8))
+    with pytest.raises(FaceImageError) as caught:
+        read_photo(huge)
+    assert caught.value.message_id == "face.bad_size"
+    gray = tmp_path / "gray.png"
+    cv2.imwrite(str(gray), cv2.cvtColor(astronaut_bgr, cv2.COLOR_BGR2GRAY))
+    rgb = read_photo(gray)
+    assert rgb.shape == (512, 512, 3) and detect(rgb)
+
+
+def test_several_faces_are_all_found_largest_first():
+    two = np.hstack([cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)] * 2)
+    boxes = detect(as_rgb(two))
+    real = [b for b in boxes if b.score > 0.5]
+    assert len(real) == 2
+    assert boxes[0].width * boxes[0].height >= boxes[-1].width * boxes[-1].height

@@ -9,6 +9,7 @@ centre box when the detector finds nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -63,6 +64,15 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     if min(h, w) < MIN_SIDE or max(h, w) > MAX_SIDE:
         raise FaceImageError("face.bad_size", width=w, height=h)
     return np.ascontiguousarray(rgb)
+
+
+def read_photo(path: str | Path) -> np.ndarray:
+    """An RGB photo from a file; a missing, damaged or non-image file is a clear error."""
+    data = np.fromfile(str(path), np.uint8) if Path(path).is_file() else np.zeros(0, np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise FaceImageError("face.unreadable", path=str(path))
+    return as_rgb(image)
 
 
 def detect(rgb: np.ndarray, upsample: int = 1, max_width: int | None = None) -> list[FaceBox]:
