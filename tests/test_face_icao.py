@@ -16,6 +16,7 @@ from matching.face.crop import HEIGHT, WIDTH, iso_crop, jpeg
 from matching.face.detection import as_rgb, detect
 from matching.face.embedding import landmarks
 from matching.face.icao import all_passed, check_photo, first_instruction
+from matching.face.scripted import blink, turned
 
 
 def _face(rgb):
@@ -78,13 +79,11 @@ def test_yaw_and_pitch(studio):
     base = checks_of(studio, lm)
     assert base["yaw"].passed
     # a head turned towards the image's right: the far half of the face foreshortens
-    turned = lm.copy()
+    head = turned(lm, towards_own_left=True, amount=0.45)
     nose = lm[30, 0]
-    far = turned[:, 0] > nose
-    turned[far, 0] = nose + (turned[far, 0] - nose) * 0.55
-    c = checks_of(studio, turned)["yaw"]
+    c = checks_of(studio, head)["yaw"]
     assert not c.passed and c.instruction == "icao.do.turn_right"
-    mirrored = turned.copy()
+    mirrored = head.copy()
     mirrored[:, 0] = 2 * nose - mirrored[:, 0]
     assert checks_of(studio, mirrored)["yaw"].instruction == "icao.do.turn_left"
     # pitch: the nose tip dropping towards the chin reads as a lowered head
@@ -100,11 +99,7 @@ def test_yaw_and_pitch(studio):
 def test_eyes_open(studio):
     box, lm = _face(studio)
     assert checks_of(studio, lm)["eyes_open"].passed
-    closed = lm.copy()
-    for eye in (slice(36, 42), slice(42, 48)):
-        centre_y = lm[eye, 1].mean()
-        closed[eye, 1] = centre_y + (lm[eye, 1] - centre_y) * 0.2
-    c = checks_of(studio, closed)["eyes_open"]
+    c = checks_of(studio, blink(lm, 0.8))["eyes_open"]
     assert not c.passed and c.instruction == "icao.do.open_eyes"
 
 

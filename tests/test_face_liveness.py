@@ -11,6 +11,7 @@ from enrollment.catalog import messages
 from matching.face.detection import as_rgb, detect
 from matching.face.embedding import landmarks
 from matching.face.liveness import LivenessChallenge, Observation, State, Step, run
+from matching.face.scripted import blink, turned
 
 FPS = 15
 
@@ -23,24 +24,6 @@ def face() -> np.ndarray:
 
 def jitter(lm, rng, px=0.4):
     return lm + rng.normal(0, px, lm.shape)
-
-
-def blink(lm, closedness):
-    out = lm.copy()
-    for eye in (slice(36, 42), slice(42, 48)):
-        centre = lm[eye, 1].mean()
-        out[eye, 1] = centre + (lm[eye, 1] - centre) * (1 - closedness)
-    return out
-
-
-def turned(lm, towards_own_left: bool, amount: float):
-    """Foreshorten the far half of the face: the head turned towards the image's right
-    (the applicant's own left) shrinks the image-right half."""
-    out = lm.copy()
-    nose = lm[30, 0]
-    far = out[:, 0] > nose if towards_own_left else out[:, 0] < nose
-    out[far, 0] = nose + (out[far, 0] - nose) * (1 - amount)
-    return out
 
 
 def live_person(lm, challenge, seed=0):

@@ -223,10 +223,7 @@ class ZfmScanner:
         except serial.SerialException as exc:
             raise DeviceNotFound("sensor.disconnected", url=getattr(port.port, "port", ""),
                                  detail=str(exc)) from exc
-        except (TypeError, IndexError) as exc:  # pyfingerprint on a half-read packet
-            port.drain()
-            raise DeviceProtocolError(url=getattr(port.port, "port", ""), detail=str(exc)) from exc
-        except Exception as exc:  # pyfingerprint raises bare Exception for every sensor error
+        except Exception as exc:  # a bare Exception for every sensor error, TypeError on half packets
             port.drain()
             raise DeviceProtocolError(url=getattr(port.port, "port", ""), detail=str(exc)) from exc
 

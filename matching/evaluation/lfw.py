@@ -103,20 +103,21 @@ def encode_all(paths: list[str], workers: int | None = None,
     return out
 
 
-def evaluate_pairs(pairs: list[Pair], encodings: dict[str, tuple], threshold: float) -> dict:
+def pair_distances(pairs: list[Pair], encodings: dict[str, tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """Distance per pair (±inf, an error either way, where an image has no encoding) and sameness."""
     distances = []
-    same = []
-    failed_pairs = 0
     for pair in pairs:
         da, db = encodings[pair.a][0], encodings[pair.b][0]
-        same.append(pair.same)
         if da is None or db is None:
-            failed_pairs += 1
-            distances.append(np.inf if pair.same else -np.inf)  # an error either way
+            distances.append(np.inf if pair.same else -np.inf)
         else:
             distances.append(float(np.linalg.norm(da - db)))
-    d = np.array(distances)
-    s = np.array(same)
+    return np.array(distances), np.array([p.same for p in pairs])
+
+
+def evaluate_pairs(pairs: list[Pair], encodings: dict[str, tuple], threshold: float) -> dict:
+    d, s = pair_distances(pairs, encodings)
+    failed_pairs = int((~np.isfinite(d)).sum())
     correct = np.where(s, d <= threshold, d > threshold)
     finite = np.isfinite(d)
     genuine, impostor = -d[s & finite], -d[~s & finite]
@@ -148,12 +149,9 @@ def evaluate_lfw(root: Path, pairs_file: Path, threshold: float, workers: int | 
     paths = sorted({p.a for p in pairs} | {p.b for p in pairs})
     encodings = encode_all(paths, workers, progress)
     figures = evaluate_pairs(pairs, encodings, threshold)
-    d = {p: e[0] for p, e in encodings.items()}
-    gen = np.array([np.linalg.norm(d[p.a] - d[p.b]) for p in pairs if p.same and d[p.a] is not None
-                    and d[p.b] is not None])
-    imp = np.array([np.linalg.norm(d[p.a] - d[p.b]) for p in pairs if not p.same and d[p.a] is not None
-                    and d[p.b] is not None])
-    return figures, gen, imp
+    d, same = pair_distances(pairs, encodings)
+    finite = np.isfinite(d)
+    return figures, d[same & finite], d[~same & finite]
 
 
 def image_count(pairs_file: Path, root: Path) -> int:

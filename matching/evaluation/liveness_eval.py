@@ -24,6 +24,7 @@ import numpy as np
 from matching.face.detection import as_rgb, detect
 from matching.face.embedding import landmarks
 from matching.face.liveness import LivenessChallenge, Observation, State, Step, run
+from matching.face.scripted import blink, turned
 
 FPS = 15
 
@@ -96,22 +97,6 @@ def replay_attack(track: Track) -> list[Observation]:
     return [Observation(k / FPS, p, track.size) for k, p in enumerate(track.points)]
 
 
-def _blink(lm: np.ndarray, closedness: float) -> np.ndarray:
-    out = lm.copy()
-    for eye in (slice(36, 42), slice(42, 48)):
-        centre = lm[eye, 1].mean()
-        out[eye, 1] = centre + (lm[eye, 1] - centre) * (1 - closedness)
-    return out
-
-
-def _turn(lm: np.ndarray, own_left: bool, amount: float) -> np.ndarray:
-    out = lm.copy()
-    nose = lm[30, 0]
-    far = out[:, 0] > nose if own_left else out[:, 0] < nose
-    out[far, 0] = nose + (out[far, 0] - nose) * (1 - amount)
-    return out
-
-
 def bona_fide(lm: np.ndarray, size, challenge: LivenessChallenge, seed: int,
               reaction: float = 1.0) -> list[Observation]:
     """A person in front of the camera doing each step when asked, after ``reaction`` seconds."""
@@ -120,10 +105,10 @@ def bona_fide(lm: np.ndarray, size, challenge: LivenessChallenge, seed: int,
     for step in challenge.steps:
         actions += [lambda p: p] * int(reaction * FPS)
         if step is Step.BLINK:
-            actions += [lambda p, c=c: _blink(p, c) for c in (0.3, 0.7, 0.95, 0.7, 0.3, 0.0)]
+            actions += [lambda p, c=c: blink(p, c) for c in (0.3, 0.7, 0.95, 0.7, 0.3, 0.0)]
         else:
             left = step is Step.TURN_LEFT
-            actions += [lambda p, a=a, left=left: _turn(p, left, a)
+            actions += [lambda p, a=a, left=left: turned(p, left, a)
                         for a in (0.15, 0.3, 0.5, 0.6, 0.6, 0.4, 0.2, 0.0)]
     actions += [lambda p: p] * FPS
     frames = []
