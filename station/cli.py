@@ -14,15 +14,9 @@ from enrollment.catalog import render, render_error
 
 from .logs import setup_logging
 from .settings import Settings, SettingsError, ensure_home, load_settings
+from .usage import UsageError
 
 log = logging.getLogger("biostation")
-
-
-class UsageError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
 
 
 def _progress_bar(total: int, desc: str):
@@ -305,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     efc.add_argument("--json", required=True)
     efc.add_argument("--plot", help="ROC curve PNG (default: beside the JSON)")
     efc.set_defaults(func=cmd_eval_faces)
+
+    from . import central_commands, enroll_commands
+
+    central_commands.add_parsers(sub)
+    enroll_commands.add_parsers(sub)
 
     devices = sub.add_parser("devices", help="device checks").add_subparsers(dest="what", required=True)
     dc = devices.add_parser("check", help="open devices and read from them once")

@@ -4,7 +4,7 @@ Local similarities of all cylinder pairs come from three matrix products; the
 best one-to-one pairs (Hungarian assignment, the paper's LSA) are then re-weighted
 by relaxation (pairs whose distances and angles agree with the other pairs keep
 their weight), and the score is the mean of
-the most efficient ones. Scores lie in [0, 1]; see ``calibration`` for what a
+the most efficient ones. Scores lie in [0, 1]; see ``thresholds`` for what a
 threshold means in false matches.
 """
 

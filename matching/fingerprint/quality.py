@@ -83,6 +83,11 @@ def assess(image: np.ndarray, dpi: float = 500) -> QualityReport:
         details = extract_details(image, dpi)
     except FingerprintImageError:
         return QualityReport(0, dict.fromkeys(WEIGHTS, 0.0))
+    return report_of(details)
+
+
+def report_of(details: Extraction) -> QualityReport:
+    """Quality from an extraction already made (enrollment extracts once, for both uses)."""
     features = quality_features(details)
     score = sum(WEIGHTS[k] * v for k, v in features.items())
     # area, period and uniformity mean nothing without ridges: gate by ridge-flow evidence

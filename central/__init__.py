@@ -1,0 +1,1 @@
+"""The central application record: the service that receives, stores and serves enrollment records."""

@@ -1,0 +1,309 @@
+"""What the central record does with its database: applications, stations, intake, listings.
+
+Plain functions over an engine, so the HTTP service, the command line and tests share
+them. Intake is one transaction: a packet is stored with all its files, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+
+from . import db
+from .wire import OpenedPacket, PacketError, private_bytes
+
+SERVICES = ("passport", "visa")
+FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+MAX_FILES = 40
+
+
+class CentralError(ValueError):
+    """A request the central record refuses; carries the HTTP status and catalog id."""
+
+    def __init__(self, status: int, message_id: str, **params: object) -> None:
+        super().__init__(message_id)
+        self.status = status
+        self.message_id = message_id
+        self.params = params
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- identity --------------------------------------------------------------------------------
+def central_key(engine: Engine) -> X25519PrivateKey:
+    """The central record's X25519 key, created on first use and kept in its database."""
+    with engine.begin() as conn:
+        row = conn.execute(select(db.identity.c.private_key).where(db.identity.c.id == 1)).first()
+        if row is None:
+            key = X25519PrivateKey.generate()
+            try:
+                conn.execute(db.identity.insert().values(id=1, private_key=private_bytes(key)))
+                return key
+            except IntegrityError:
+                row = conn.execute(select(db.identity.c.private_key)).first()
+        return X25519PrivateKey.from_private_bytes(row[0])
+
+
+# -- applications ----------------------------------------------------------------------------
+def clean_name(value: str, field: str) -> str:
+    """A person's name as typed online: letters, spaces, ' - . only; no control characters."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    if not text or len(text) > 100 or not all(c.isalpha() or c in " '-.," for c in text):
+        raise CentralError(422, "central.bad_name", field=field)
+    return text
+
+
+def add_application(engine: Engine, given_name: str, surname: str, birth_date: str, service: str,
+                    appointment_at: datetime | None = None) -> str:
+    """Register an online application; returns its number (service letter, date, six digits)."""
+    given, family = clean_name(given_name, "given_name"), clean_name(surname, "surname")
+    try:
+        born = date.fromisoformat(birth_date)
+    except (TypeError, ValueError) as exc:
+        raise CentralError(422, "central.bad_birth_date", value=birth_date) from exc
+    if born > date.today() or born.year < 1900:
+        raise CentralError(422, "central.bad_birth_date", value=birth_date)
+    if service not in SERVICES:
+        raise CentralError(422, "central.bad_service", value=service, known=", ".join(SERVICES))
+    when = appointment_at or now_utc()
+    if when.tzinfo is None:
+        raise CentralError(422, "central.naive_time", value=when.isoformat())
+    for _ in range(20):
+        number = f"{service[0].upper()}{now_utc():%y%m%d}{secrets.randbelow(10**6):06d}"
+        try:
+            with engine.begin() as conn:
+                conn.execute(db.applications.insert().values(
+                    number=number, given_name=given, surname=family, birth_date=born.isoformat(),
+                    service=service, appointment_at=when.astimezone(UTC), created_at=now_utc()))
+            return number
+        except IntegrityError:
+            continue
+    raise CentralError(503, "central.busy")
+
+
+def _application_row(row) -> dict:
+    return {"number": row.number, "given_name": row.given_name, "surname": row.surname,
+            "birth_date": row.birth_date, "service": row.service,
+            "appointment_at": _aware(row.appointment_at).isoformat()}
+
+
+def get_application(engine: Engine, number: str) -> dict:
+    with engine.begin() as conn:
+        row = conn.execute(select(db.applications).where(db.applications.c.number == number)).first()
+    if row is None:
+        raise CentralError(404, "central.no_application", number=number)
+    return _application_row(row)
+
+
+def appointments_on(engine: Engine, day: date, zone: str) -> list[dict]:
+    """Applications with an appointment on ``day`` in the station's time zone."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, time.min, tz).astimezone(UTC)
+    end = start + timedelta(days=1)
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.applications)
+                            .where(db.applications.c.appointment_at >= start,
+                                   db.applications.c.appointment_at < end)
+                            .order_by(db.applications.c.appointment_at)).all()
+    return [_application_row(r) for r in rows]
+
+
+# -- stations --------------------------------------------------------------------------------
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(engine: Engine, name: str) -> str:
+    """A one-time registration token for a station called ``name``; only its hash is kept."""
+    if not name.strip() or len(name) > 100:
+        raise CentralError(422, "central.bad_station_name")
+    token = secrets.token_urlsafe(24)
+    with engine.begin() as conn:
+        conn.execute(db.station_tokens.insert().values(token_hash=_token_hash(token), name=name.strip(),
+                                                       created_at=now_utc()))
+    return token
+
+
+def register_station(engine: Engine, token: str, public_key: bytes) -> tuple[str, str]:
+    """Spend a token, remember the station's Ed25519 key; returns (station id, name)."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key)
+    except ValueError as exc:
+        raise CentralError(400, "central.bad_station_key") from exc
+    with engine.begin() as conn:
+        row = conn.execute(select(db.station_tokens)
+                           .where(db.station_tokens.c.token_hash == _token_hash(token))).first()
+        if row is None or row.used_at is not None:
+            raise CentralError(403, "central.bad_token")
+        station_id = secrets.token_hex(8)
+        conn.execute(db.station_tokens.update().where(db.station_tokens.c.token_hash == row.token_hash)
+                     .values(used_at=now_utc()))
+        conn.execute(db.stations.insert().values(station_id=station_id, name=row.name,
+                                                 public_key=public_key, registered_at=now_utc()))
+    return station_id, row.name
+
+
+def station_keys(engine: Engine) -> dict[str, Ed25519PublicKey]:
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.stations.c.station_id, db.stations.c.public_key)).all()
+    return {r.station_id: Ed25519PublicKey.from_public_bytes(r.public_key) for r in rows}
+
+
+# -- intake ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Intake:
+    status: str  # "stored" | "already_received"
+    packet_id: str
+    application: str
+
+
+def validate(opened: OpenedPacket, production: bool) -> dict:
+    """The manifest's promises checked against the header and the files it lists."""
+    m = opened.content.manifest
+    h = opened.header
+    if m.get("packet_id") != h.packet_id or m.get("station_id") != h.station_id:
+        raise PacketError(400, "central.packet_mismatch")
+    if not isinstance(m.get("application"), str) or not isinstance(m.get("devices"), list):
+        raise PacketError(400, "central.packet_malformed", reason="manifest lacks application or devices")
+    listed = m.get("files")
+    files = opened.content.files
+    if not isinstance(listed, dict) or set(listed) != set(files) or len(files) > MAX_FILES:
+        raise PacketError(400, "central.packet_malformed", reason="file list does not match")
+    for name, data in files.items():
+        if not FILE_NAME.match(name) or hashlib.sha256(data).hexdigest() != listed[name]:
+            raise PacketError(400, "central.packet_malformed", reason=f"file {name!r}")
+    emulated = any(bool(d.get("emulated")) for d in m["devices"] if isinstance(d, dict))
+    if production and emulated:
+        raise PacketError(422, "central.emulated_in_production")
+    return m
+
+
+def intake(engine: Engine, opened: OpenedPacket, production: bool = False) -> Intake:
+    """Store a verified packet exactly once; the same id with other content is a conflict."""
+    manifest = validate(opened, production)
+    pid = opened.header.packet_id
+    application = manifest["application"]
+    for _ in range(3):
+        with engine.begin() as conn:
+            existing = conn.execute(select(db.records.c.digest).where(db.records.c.packet_id == pid)).first()
+            if existing is not None:
+                if existing.digest != opened.digest:
+                    raise PacketError(409, "central.packet_conflict", packet=pid)
+                return Intake("already_received", pid, application)
+            known = conn.execute(select(db.applications.c.number)
+                                 .where(db.applications.c.number == application)).first()
+            if known is None:
+                raise PacketError(422, "central.no_application", number=application)
+            try:
+                conn.execute(db.records.insert().values(
+                    packet_id=pid, application=application, station_id=opened.header.station_id,
+                    digest=opened.digest, received_at=now_utc(),
+                    manifest=json.dumps(manifest, sort_keys=True, ensure_ascii=False),
+                    emulated=any(bool(d.get("emulated")) for d in manifest["devices"] if isinstance(d, dict))))
+                conn.execute(db.record_files.insert(), [
+                    {"packet_id": pid, "name": n, "data": d} for n, d in sorted(opened.content.files.items())])
+            except IntegrityError:  # a concurrent delivery of the same packet won the race
+                continue
+        return Intake("stored", pid, application)
+    raise PacketError(503, "central.busy")
+
+
+def log_intake(engine: Engine, outcome: str, station_id: str | None, packet_id: str | None,
+               detail: str = "") -> None:
+    with engine.begin() as conn:
+        conn.execute(db.intake_log.insert().values(at=now_utc(), station_id=station_id, packet_id=packet_id,
+                                                   outcome=outcome, detail=detail[:2000]))
+
+
+def intake_events(engine: Engine) -> list[dict]:
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.intake_log).order_by(db.intake_log.c.id)).all()
+    return [{"at": _aware(r.at).isoformat(), "station_id": r.station_id, "packet_id": r.packet_id,
+             "outcome": r.outcome, "detail": r.detail} for r in rows]
+
+
+def add_flags(engine: Engine, packet_id: str, found: list[tuple[str, str, float]]) -> None:
+    if not found:
+        return
+    with engine.begin() as conn:
+        conn.execute(db.flags.insert(), [
+            {"packet_id": packet_id, "other_application": other, "modality": modality, "score": score,
+             "created_at": now_utc()} for other, modality, score in found])
+
+
+def list_records(engine: Engine) -> list[dict]:
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.records.c.packet_id, db.records.c.application, db.records.c.station_id,
+                                   db.records.c.received_at, db.records.c.emulated)
+                            .order_by(db.records.c.received_at)).all()
+        flag_rows = conn.execute(select(db.flags)).all()
+    by_packet: dict[str, list[dict]] = {}
+    for f in flag_rows:
+        by_packet.setdefault(f.packet_id, []).append(
+            {"other_application": f.other_application, "modality": f.modality, "score": round(f.score, 4)})
+    return [{"application": r.application, "packet_id": r.packet_id, "station_id": r.station_id,
+             "received_at": _aware(r.received_at).isoformat(), "emulated": bool(r.emulated),
+             "flags": by_packet.get(r.packet_id, [])} for r in rows]
+
+
+def record_count(engine: Engine) -> int:
+    with engine.begin() as conn:
+        return int(conn.execute(select(func.count()).select_from(db.records)).scalar_one())
+
+
+def packet_status(engine: Engine, packet_id: str) -> str | None:
+    with engine.begin() as conn:
+        row = conn.execute(select(db.records.c.packet_id).where(db.records.c.packet_id == packet_id)).first()
+    return "stored" if row else None
+
+
+def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, bytes]] | None:
+    """The newest record of an application: its manifest and files (for 1:1 and 1:N)."""
+    with engine.begin() as conn:
+        row = conn.execute(select(db.records).where(db.records.c.application == application)
+                           .order_by(db.records.c.received_at.desc())).first()
+        if row is None:
+            return None
+        files = conn.execute(select(db.record_files.c.name, db.record_files.c.data)
+                             .where(db.record_files.c.packet_id == row.packet_id)).all()
+    return json.loads(row.manifest), {f.name: f.data for f in files}
+
+
+def all_records(engine: Engine):
+    """Every stored record's manifest and files, oldest first (builds the 1:N galleries)."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.records.c.packet_id, db.records.c.manifest)
+                            .order_by(db.records.c.received_at)).all()
+    for r in rows:
+        with engine.begin() as conn:
+            files = conn.execute(select(db.record_files.c.name, db.record_files.c.data)
+                                 .where(db.record_files.c.packet_id == r.packet_id)).all()
+        yield r.packet_id, json.loads(r.manifest), {f.name: f.data for f in files}
+
+
+def add_feedback(engine: Engine, application: str, stars: int, comment: str) -> None:
+    if not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise CentralError(422, "central.bad_stars")
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise CentralError(422, "central.bad_comment")
+    with engine.begin() as conn:
+        conn.execute(db.feedback.insert().values(application=application, stars=stars, comment=comment,
+                                                 at=now_utc()))

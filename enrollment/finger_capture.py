@@ -1,0 +1,150 @@
+"""Fingerprint capture for a set of fingers: quality gate, two consistent impressions, sequence check.
+
+Per finger the applicant places the finger until two impressions of enough quality agree
+with each other (the matcher's score at a 1 % false-match threshold: the two came from
+one finger). A failed try (poor quality, two impressions that disagree, or a print that
+matches a finger already taken — the applicant put the wrong finger down) counts as one
+attempt; after the policy's attempts the best impression is kept as a quality exception,
+or the officer records the finger as missing or injured. Both need a supervisor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from drivers.scanner import FingerImage, FingerPosition
+from matching.fingerprint.extractor import extract_details
+from matching.fingerprint.matcher import compare
+from matching.fingerprint.quality import report_of
+from matching.fingerprint.thresholds import threshold_for_fmr
+
+from .policy import Policy
+from .record import FingerCaptureResult, FingerException
+
+SAME_FINGER_SCORE = threshold_for_fmr(1e-2)  # two impressions agree
+OTHER_POSITION_SCORE = threshold_for_fmr(1e-3)  # a new position repeats one already taken
+
+
+class FingerOutcome(Enum):
+    FIRST_TAKEN = "first_taken"  # place the same finger again
+    ACCEPTED = "accepted"  # this finger is done
+    POOR_QUALITY = "poor_quality"
+    INCONSISTENT = "inconsistent"
+    SAME_AS_OTHER = "same_as_other"
+    EXHAUSTED = "exhausted"  # attempts used up: keep the best with an exception, or mark missing
+
+
+@dataclass(frozen=True)
+class FingerStep:
+    outcome: FingerOutcome
+    position: FingerPosition
+    quality: int
+    message_id: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Impression:
+    image: FingerImage
+    details: object
+    quality: int
+
+
+@dataclass
+class FingerSequence:
+    positions: tuple[FingerPosition, ...]
+    policy: Policy
+    results: list[FingerCaptureResult] = field(default_factory=list)
+    exceptions: list[FingerException] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._index = 0
+        self._failures = 0
+        self._pending: _Impression | None = None
+        self._best: _Impression | None = None
+        self._captures = 0
+
+    @property
+    def current(self) -> FingerPosition | None:
+        return self.positions[self._index] if self._index < len(self.positions) else None
+
+    @property
+    def done(self) -> bool:
+        return self.current is None
+
+    @property
+    def attempts_left(self) -> int:
+        return max(0, self.policy.finger_attempts - self._failures)
+
+    def submit(self, image: FingerImage) -> FingerStep:
+        position = self.current
+        if position is None:
+            raise RuntimeError("every finger is done")
+        details = extract_details(image.pixels, image.dpi)
+        quality = report_of(details).score
+        impression = _Impression(image, details, quality)
+        self._captures += 1
+        if self._best is None or quality > self._best.quality:
+            self._best = impression
+        if quality < self.policy.finger_min_quality:
+            return self._fail(position, quality, FingerOutcome.POOR_QUALITY, "finger.poor_quality",
+                              quality=quality, minimum=self.policy.finger_min_quality)
+        for done in self.results:
+            score = compare(details.template, done.template)
+            if score >= OTHER_POSITION_SCORE:
+                self._pending = None
+                return self._fail(position, quality, FingerOutcome.SAME_AS_OTHER, "finger.same_as_other",
+                                  other=done.position.slug)
+        if self._pending is None:
+            self._pending = impression
+            return FingerStep(FingerOutcome.FIRST_TAKEN, position, quality, "finger.again",
+                              {"finger": position.slug})
+        consistency = compare(self._pending.details.template, details.template)
+        if consistency < SAME_FINGER_SCORE:
+            self._pending = impression
+            return self._fail(position, quality, FingerOutcome.INCONSISTENT, "finger.inconsistent")
+        keep = impression if impression.quality >= self._pending.quality else self._pending
+        self._accept(position, keep, consistency)
+        return FingerStep(FingerOutcome.ACCEPTED, position, keep.quality, "finger.accepted",
+                          {"finger": position.slug, "quality": keep.quality})
+
+    def _fail(self, position: FingerPosition, quality: int, outcome: FingerOutcome, message_id: str,
+              **params: object) -> FingerStep:
+        self._failures += 1
+        if self._failures >= self.policy.finger_attempts:
+            return FingerStep(FingerOutcome.EXHAUSTED, position, quality, "finger.exhausted",
+                              {"finger": position.slug, **params})
+        return FingerStep(outcome, position, quality, message_id, {"finger": position.slug, **params})
+
+    def _accept(self, position: FingerPosition, keep: _Impression, consistency: float) -> None:
+        self.results.append(FingerCaptureResult(position, keep.image.pixels, keep.image.dpi,
+                                                keep.details.template, keep.quality, self._captures,
+                                                float(consistency), keep.image.device))
+        self._next()
+
+    def keep_best(self, note: str = "") -> None:
+        """After the attempts run out: keep the best impression, recorded as a quality exception."""
+        position = self.current
+        if position is None or self._best is None:
+            raise RuntimeError("nothing to keep")
+        self.results.append(FingerCaptureResult(position, self._best.image.pixels, self._best.image.dpi,
+                                                self._best.details.template, self._best.quality,
+                                                self._captures, 0.0, self._best.image.device))
+        self.exceptions.append(FingerException(position, "quality", note))
+        self._next()
+
+    def skip(self, reason: str, note: str = "") -> None:
+        """The finger cannot be taken (missing, injured, age): an exception needing approval."""
+        position = self.current
+        if position is None:
+            raise RuntimeError("every finger is done")
+        self.exceptions.append(FingerException(position, reason, note))
+        self._next()
+
+    def _next(self) -> None:
+        self._index += 1
+        self._failures = 0
+        self._captures = 0
+        self._pending = None
+        self._best = None

@@ -1,0 +1,79 @@
+"""The office's rules for an enrollment: which fingers, how hard to try, who may be exempt.
+
+Loaded from the ``[policy]`` table of ``station.toml``; every field has the default an
+attended passport counter in Indonesia would use. Consent and retention wording follow
+UU 27/2022 (Pelindungan Data Pribadi): the applicant is told what is collected, why, for
+how long, and that it is deleted from the station once the central record holds it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from pathlib import Path
+
+from drivers.scanner import FingerPosition
+
+DEFAULT_FINGERS = (FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX,
+                   FingerPosition.LEFT_THUMB, FingerPosition.LEFT_INDEX)
+
+
+class PolicyError(ValueError):
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Policy:
+    fingers: tuple[FingerPosition, ...] = DEFAULT_FINGERS
+    finger_attempts: int = 3
+    finger_min_quality: int = 40
+    finger_capture_timeout_s: float = 15.0
+    face_timeout_s: float = 20.0
+    liveness_at_counter: bool = False
+    liveness_at_kiosk: bool = True
+    no_fingerprints_under_age: int = 5  # young children's ridges are too small for the sensor
+    guardian_consent_under_age: int = 17  # UU 27/2022 art. 25: a child's data needs a guardian's consent
+    retention_days_after_delivery: int = 0  # biometrics leave the station once acknowledged
+    consent_text_id: str = "consent.text"
+
+    def needs_fingerprints(self, birth_date: str, today: date) -> bool:
+        return age_on(birth_date, today) >= self.no_fingerprints_under_age
+
+    def needs_guardian(self, birth_date: str, today: date) -> bool:
+        return age_on(birth_date, today) < self.guardian_consent_under_age
+
+
+def age_on(birth_date: str, today: date) -> int:
+    born = date.fromisoformat(birth_date)
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def parse_fingers(text: str) -> tuple[FingerPosition, ...]:
+    try:
+        positions = tuple(FingerPosition.from_slug(s) for s in text.split(",") if s.strip())
+    except ValueError as exc:
+        raise PolicyError("policy.unknown_finger", fingers=text,
+                          known=", ".join(p.slug for p in FingerPosition)) from exc
+    if not positions or len(set(positions)) != len(positions):
+        raise PolicyError("policy.bad_fingers", fingers=text)
+    return positions
+
+
+def load_policy(config: Path) -> Policy:
+    """The ``[policy]`` table of the station's settings file (absent: the defaults)."""
+    policy = Policy()
+    if not config.exists():
+        return policy
+    table = tomllib.loads(config.read_text("utf-8")).get("policy", {})
+    known = {f.name for f in fields(Policy)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise PolicyError("policy.unknown_keys", keys=", ".join(unknown))
+    if "fingers" in table:
+        table["fingers"] = parse_fingers(",".join(table["fingers"]) if isinstance(table["fingers"], list)
+                                         else str(table["fingers"]))
+    return replace(policy, **table)

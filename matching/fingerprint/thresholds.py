@@ -1,0 +1,33 @@
+"""What a fingerprint score threshold means in false matches.
+
+Measured on FVC2000 DB4_B and FVC2002 DB4_B, both at native resolution and through the
+ZFM view (256×288, 4 bits), pooled: about 11,500 impostor comparisons. Those two sets
+are not in ``make eval``'s accuracy sets, so the thresholds are not tuned on the data we
+report. Reproduce with ``matching.evaluation.fvc.evaluate_folder`` on the two folders and
+the impostor quantiles (the 0.01 % point rests on about one impostor pair: treat it as
+an estimate, not a guarantee).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# (false match rate per comparison, score threshold), rates descending
+FMR_TABLE: tuple[tuple[float, float], ...] = (
+    (1e-2, 0.0239),
+    (1e-3, 0.0315),
+    (1e-4, 0.0470),
+)
+
+VERIFY_FMR = 1e-3  # 1:1 at the kiosk and the counter
+
+
+def threshold_for_fmr(fmr: float) -> float:
+    """The score at or above which a pair is accepted for a false match rate ``fmr``.
+
+    Between the measured points the threshold is interpolated in log(FMR); outside them
+    the nearest point is used, because extrapolating a tail from 11,500 pairs is a guess.
+    """
+    rates = np.log10([r for r, _ in FMR_TABLE][::-1])
+    scores = [t for _, t in FMR_TABLE][::-1]
+    return float(np.interp(np.log10(fmr), rates, scores))

@@ -1,0 +1,91 @@
+"""Applications as the station sees them: from the central record, or from its encrypted cache.
+
+Every application looked up and today's appointments (in the station's time zone) are
+kept sealed in ``cache.db``, refreshed on every successful contact with the central
+record, so a counter keeps enrolling while the network is down; the records then wait
+in the outbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .central_link import CentralLink, CentralUnreachable
+from .storage import open_blob, open_db, seal_blob, transaction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS applications (number TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, sealed BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS appointments (day TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, sealed BLOB NOT NULL)
+"""
+
+
+class ApplicationError(Exception):
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.params = params
+
+
+class ApplicationDesk:
+    def __init__(self, home: Path, storage_key: bytes, link: CentralLink | None, zone: str) -> None:
+        self.conn = open_db(home / "cache.db", SCHEMA)
+        self.key = storage_key
+        self.link = link
+        self.zone = ZoneInfo(zone)
+        self.zone_name = zone
+
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def _put(self, table: str, key: str, value: object) -> None:
+        blob = seal_blob(self.key, json.dumps(value).encode(), f"{table}:{key}")
+        with transaction(self.conn):
+            self.conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
+                              (key, datetime.now(self.zone).isoformat(), blob))
+
+    def _get(self, table: str, key: str) -> object | None:
+        column = "number" if table == "applications" else "day"
+        row = self.conn.execute(f"SELECT sealed FROM {table} WHERE {column} = ?", (key,)).fetchone()
+        return json.loads(open_blob(self.key, row["sealed"], f"{table}:{key}")) if row else None
+
+    def sync_appointments(self) -> list[dict]:
+        """Fetch today's appointments; raises ``CentralUnreachable`` when offline."""
+        if self.link is None:
+            raise CentralUnreachable()
+        day = self.today()
+        listing = self.link.appointments(day, self.zone_name)
+        self._put("appointments", day.isoformat(), listing)
+        for application in listing:
+            self._put("applications", application["number"], application)
+        return listing
+
+    def appointments(self) -> tuple[list[dict], bool]:
+        """Today's appointments and whether they are fresh (False: from the cache, offline)."""
+        try:
+            return self.sync_appointments(), True
+        except CentralUnreachable:
+            cached = self._get("appointments", self.today().isoformat())
+            return (cached or []), False  # type: ignore[return-value]
+
+    def lookup(self, number: str) -> dict:
+        if self.link is not None:
+            try:
+                application = self.link.application(number)
+                self._put("applications", number, application)
+                with contextlib.suppress(CentralUnreachable):
+                    self.sync_appointments()
+                return application
+            except CentralUnreachable:
+                pass
+        cached = self._get("applications", number)
+        if cached is None:
+            raise ApplicationError("application.unknown_offline" if self.link else "application.unknown",
+                                   number=number)
+        return cached  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,255 @@
+"""The headless station commands: register, officers, enroll, verify, the outbox.
+
+They drive the same flow objects as the console. Passwords come from the environment
+(``BIOSTATION_PASSWORD``; a supervisor's approval from ``BIOSTATION_SUPERVISOR`` and
+``BIOSTATION_SUPERVISOR_PASSWORD``), JSON goes to stdout alone, guidance to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+
+from enrollment.catalog import render
+
+from .settings import Settings
+from .usage import UsageError
+
+
+def _say(args: argparse.Namespace, message_id: str, **params: object) -> None:
+    print(render(message_id, args.lang, **params), file=sys.stderr, flush=True)
+
+
+def _supervisor(station):
+    name = os.environ.get("BIOSTATION_SUPERVISOR")
+    password = os.environ.get("BIOSTATION_SUPERVISOR_PASSWORD")
+    if not name or password is None:
+        return None
+    return station.officers.authenticate(name, password)
+
+
+def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
+    from .station import Station
+
+    with Station(settings) as station:
+        reg = station.register(args.central, args.token)
+    _say(args, "station.registered", station=reg.station_id, name=reg.name, central=reg.central_url)
+    print(json.dumps({"station_id": reg.station_id, "name": reg.name, "central": reg.central_url}))
+    return 0
+
+
+def cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
+    from .station import Station
+
+    if not args.password_stdin:
+        raise UsageError("officer.password_stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with Station(settings) as station:
+        officer = station.officers.add(args.name, args.role, password)
+    _say(args, "officer.added", name=officer.name, role=officer.role)
+    return 0
+
+
+def _policy(args: argparse.Namespace, settings: Settings):
+    from enrollment.policy import load_policy, parse_fingers
+
+    policy = load_policy(settings.config_path)
+    if getattr(args, "fingers", None):
+        policy = replace(policy, fingers=parse_fingers(args.fingers))
+    if getattr(args, "face_timeout", None) is not None:
+        policy = replace(policy, face_timeout_s=args.face_timeout)
+    return policy
+
+
+def _capture_face(args, flow, camera) -> None:
+    from enrollment.face_capture import FaceState
+    from matching.face.detection import as_rgb
+
+    capture = flow.face_capture(camera.info)
+    start = time.monotonic()
+    said = None
+    while not capture.finished:
+        frame = camera.read(timeout=3.0)
+        guidance = capture.observe(as_rgb(frame.image), time.monotonic() - start)
+        if guidance.instruction and guidance.instruction != said:
+            _say(args, guidance.instruction)
+            said = guidance.instruction
+    if capture.state is FaceState.LIVENESS_FAILED:
+        raise UsageError("enroll.liveness_failed")
+    if capture.state is FaceState.TIMED_OUT:
+        if not os.environ.get("BIOSTATION_SUPERVISOR"):
+            failing = [c.name for c in (capture.best.checks if capture.best else []) if not c.passed]
+            raise UsageError("enroll.face_timeout", seconds=int(capture.timeout_s),
+                             checks=", ".join(failing) or "one_face")
+        _say(args, "enroll.face_best_kept")
+    flow.face_done(capture.result())
+
+
+def _capture_fingers(args, flow, scanner) -> None:
+    from enrollment.finger_capture import FingerOutcome
+
+    fingers = flow.fingers
+    while not fingers.done:
+        position = fingers.current
+        _say(args, "sensor.place_finger", finger=position.slug)
+        image = scanner.capture(position, timeout=flow.policy.finger_capture_timeout_s)
+        scanner.wait_for_removal(5.0)
+        step = fingers.submit(image)
+        _say(args, step.message_id, **step.params)
+        if step.outcome is FingerOutcome.EXHAUSTED:
+            if not os.environ.get("BIOSTATION_SUPERVISOR"):
+                raise UsageError("enroll.finger_exhausted", finger=position.slug)
+            fingers.keep_best("attempts exhausted at the counter")
+    flow.fingers_done()
+
+
+def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    from drivers import open_camera, open_scanner
+    from enrollment.flow import EnrollmentFlow, Step
+
+    from .station import Station
+
+    if not args.consent:
+        raise UsageError("enroll.no_consent")
+    password = os.environ.get("BIOSTATION_PASSWORD")
+    if password is None:
+        raise UsageError("enroll.no_password")
+    policy = _policy(args, settings)
+    with Station(settings) as station:
+        officer = station.officers.authenticate(args.officer, password)
+        desk = station.applications(args.central)
+        flow = EnrollmentFlow(policy, station.registration.station_id, desk, station.audit.record, desk.today())
+        flow.login(officer)
+        application = flow.open_application(args.application)
+        _say(args, "enroll.application", number=application["number"],
+             name=f"{application['given_name']} {application['surname']}")
+        flow.record_consent(True, args.guardian)
+        camera = open_camera(args.camera)
+        try:
+            _capture_face(args, flow, camera)
+        finally:
+            camera.close()
+        if flow.fingers.positions and not flow.fingers.done:
+            with open_scanner(args.scanner) as scanner:
+                _capture_fingers(args, flow, scanner)
+        else:
+            flow.fingers_done()
+        if flow.step is Step.APPROVAL:
+            supervisor = _supervisor(station)
+            if supervisor is None:
+                raise UsageError("enroll.needs_supervisor")
+            flow.approve(supervisor)
+        record = flow.finish()
+        packet_id = station.submit(record)
+        _say(args, "enroll.in_outbox", packet=packet_id)
+        delivered = False
+        try:
+            delivered = station.flush().delivered > 0 and packet_id not in station.outbox.pending()
+        except Exception as exc:  # delivery is retried later; the record is safe in the outbox
+            _say(args, getattr(exc, "message_id", "central.unreachable"), url=args.central)
+        face = record.face
+        print(json.dumps({
+            "application": application["number"], "packet_id": packet_id, "delivered": delivered,
+            "face": {"all_passed": face.all_passed, "quality_exception": face.quality_exception,
+                     "checks": {c.name: {"value": round(c.value, 3), "passed": c.passed} for c in face.checks}},
+            "fingers": [{"finger": f.position.slug, "quality": f.quality, "attempts": f.attempts,
+                         "consistency": round(f.consistency, 4)} for f in record.fingers],
+            "exceptions": [{"finger": e.position.slug, "reason": e.reason} for e in record.exceptions]
+                          + ([{"face": True, "reason": "quality"}] if face.quality_exception else []),
+            "approved_by": record.approval.supervisor if record.approval else None,
+            "outbox": station.outbox.counts()}))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from drivers import open_camera, open_scanner
+    from enrollment.verification import camera_frames, verify
+    from matching.face.liveness import LivenessChallenge
+
+    from .station import Station
+
+    policy = _policy(args, settings)
+    with Station(settings) as station:
+        enrolled = station.link(args.central).templates(args.application)
+        liveness = LivenessChallenge(int.from_bytes(os.urandom(4))) if policy.liveness_at_counter else None
+        camera = open_camera(args.camera)
+        scanner = None
+        try:
+            scanner = open_scanner(args.scanner)
+            result = verify(enrolled, camera_frames(camera, args.face_timeout or 10.0), scanner,
+                            args.face_timeout or 10.0, liveness,
+                            on_finger=lambda p: _say(args, "sensor.place_finger", finger=p.slug))
+        finally:
+            camera.close()
+            if scanner is not None:
+                scanner.close()
+        station.audit.record("verify", "verify." + result.decision, args.application,
+                             face=result.face_score, finger=result.finger_score)
+    print(json.dumps(result.as_json()))
+    _say(args, "verify." + result.decision)
+    return 0 if result.decision == "match" else 1
+
+
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    from .station import Station
+
+    with Station(settings) as station:
+        if args.action == "flush":
+            result = station.flush()
+            counts = station.outbox.counts()
+            if not result.reachable:
+                _say(args, "outbox.unreachable", pending=result.pending)
+            _say(args, "outbox.flushed", delivered=result.delivered, refused=result.refused,
+                 pending=result.pending)
+            print(json.dumps(counts | {"delivered_now": result.delivered, "refused_now": result.refused}))
+            return 0 if result.pending == 0 else 1
+        counts = station.outbox.counts()
+        if args.json:
+            print(json.dumps(counts | {"entries": station.outbox.entries()}))
+        else:
+            _say(args, "outbox.counts", **counts)
+    return 0
+
+
+def add_parsers(sub) -> None:
+    st = sub.add_parser("station", help="this station").add_subparsers(dest="what", required=True)
+    reg = st.add_parser("register", help="register with the central record (one-time token)")
+    reg.add_argument("--central", required=True)
+    reg.add_argument("--token", required=True)
+    reg.set_defaults(func=cmd_register)
+
+    officer = sub.add_parser("officer", help="officer accounts").add_subparsers(dest="what", required=True)
+    add = officer.add_parser("add", help="add an account")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=("officer", "supervisor", "technician"))
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_officer_add)
+
+    enroll = sub.add_parser("enroll", help="enroll an applicant (headless)")
+    enroll.add_argument("--application", required=True)
+    enroll.add_argument("--camera", required=True)
+    enroll.add_argument("--scanner", required=True)
+    enroll.add_argument("--officer", required=True)
+    enroll.add_argument("--central", required=True)
+    enroll.add_argument("--consent", action="store_true", help="the officer obtained the applicant's consent")
+    enroll.add_argument("--guardian", help="name of the guardian who consented (minors)")
+    enroll.add_argument("--fingers", help="comma list, e.g. right-thumb,right-index")
+    enroll.add_argument("--face-timeout", type=float, default=20.0)
+    enroll.set_defaults(func=cmd_enroll)
+
+    verify = sub.add_parser("verify", help="1:1 verification against the enrolled record")
+    verify.add_argument("--application", required=True)
+    verify.add_argument("--camera", required=True)
+    verify.add_argument("--scanner", required=True)
+    verify.add_argument("--central", required=True)
+    verify.add_argument("--face-timeout", type=float, default=10.0)
+    verify.set_defaults(func=cmd_verify)
+
+    outbox = sub.add_parser("outbox", help="records waiting for delivery")
+    outbox.add_argument("action", nargs="?", choices=("flush",))
+    outbox.add_argument("--json", action="store_true")
+    outbox.set_defaults(func=cmd_outbox)
