@@ -1,8 +1,8 @@
 """Fingerprint capture for a set of fingers: quality gate, two consistent impressions, sequence check.
 
 Per finger the applicant places the finger until two impressions of enough quality agree
-with each other (the matcher's score at a 1 % false-match threshold: the two came from
-one finger). A failed try (poor quality, two impressions that disagree, or a print that
+with each other (the matcher's score at a 0.1 % false-match threshold: the two came
+from one finger). A failed try (poor quality, two impressions that disagree, or a print that
 matches a finger already taken — the applicant put the wrong finger down) counts as one
 attempt; after the policy's attempts the best impression is kept as a quality exception,
 or the officer records the finger as missing or injured. Both need a supervisor.
@@ -15,6 +15,7 @@ from enum import Enum
 
 from drivers.scanner import FingerImage, FingerPosition
 from matching.fingerprint.extractor import extract_details
+from matching.fingerprint.image import FingerprintImageError
 from matching.fingerprint.matcher import compare
 from matching.fingerprint.quality import report_of
 from matching.fingerprint.thresholds import threshold_for_fmr
@@ -22,7 +23,7 @@ from matching.fingerprint.thresholds import threshold_for_fmr
 from .policy import Policy
 from .record import FingerCaptureResult, FingerException
 
-SAME_FINGER_SCORE = threshold_for_fmr(1e-2)  # two impressions agree
+SAME_FINGER_SCORE = threshold_for_fmr(1e-3)  # two impressions agree
 OTHER_POSITION_SCORE = threshold_for_fmr(1e-3)  # a new position repeats one already taken
 
 
@@ -81,10 +82,14 @@ class FingerSequence:
         position = self.current
         if position is None:
             raise RuntimeError("every finger is done")
-        details = extract_details(image.pixels, image.dpi)
+        self._captures += 1
+        try:
+            details = extract_details(image.pixels, image.dpi)
+        except FingerprintImageError:  # not a print at all: a blank or smeared sensor
+            return self._fail(position, 0, FingerOutcome.POOR_QUALITY, "finger.poor_quality",
+                              quality=0, minimum=self.policy.finger_min_quality)
         quality = report_of(details).score
         impression = _Impression(image, details, quality)
-        self._captures += 1
         if self._best is None or quality > self._best.quality:
             self._best = impression
         if quality < self.policy.finger_min_quality:
@@ -109,13 +114,13 @@ class FingerSequence:
         return FingerStep(FingerOutcome.ACCEPTED, position, keep.quality, "finger.accepted",
                           {"finger": position.slug, "quality": keep.quality})
 
-    def _fail(self, position: FingerPosition, quality: int, outcome: FingerOutcome, message_id: str,
+    def _fail(self, position: FingerPosition, score: int, outcome: FingerOutcome, message_id: str,
               **params: object) -> FingerStep:
         self._failures += 1
         if self._failures >= self.policy.finger_attempts:
-            return FingerStep(FingerOutcome.EXHAUSTED, position, quality, "finger.exhausted",
+            return FingerStep(FingerOutcome.EXHAUSTED, position, score, "finger.exhausted",
                               {"finger": position.slug, **params})
-        return FingerStep(outcome, position, quality, message_id, {"finger": position.slug, **params})
+        return FingerStep(outcome, position, score, message_id, {"finger": position.slug, **params})
 
     def _accept(self, position: FingerPosition, keep: _Impression, consistency: float) -> None:
         self.results.append(FingerCaptureResult(position, keep.image.pixels, keep.image.dpi,

@@ -71,6 +71,7 @@ class Station:
             answer = link.register(token, keys.public_key_hex(self.home))
         reg = keys.save_registration(self.home, central_url, answer)
         self._registration, self._link = reg, None
+        self.sync_appointments()
         self.audit.record("technician", "station.register", None, station_id=reg.station_id,
                           central=reg.central_url)
         return reg
@@ -114,7 +115,20 @@ class Station:
             self.outbox.mark_delivered(packet_id)
             self.audit.record("station", "packet.delivered", None, packet=packet_id, answer=answer.get("status"))
             delivered += 1
+        if reachable:
+            self.sync_appointments()
         return FlushResult(delivered, refused, len(self.outbox.pending()), reachable)
+
+    def sync_appointments(self) -> bool:
+        """Refresh today's appointments in the cache; False when the central record is unreachable."""
+        desk = self.applications()
+        try:
+            desk.sync_appointments()
+            return True
+        except CentralUnreachable:
+            return False
+        finally:
+            desk.close()
 
     def close(self) -> None:
         if self._link is not None:

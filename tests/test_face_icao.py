@@ -9,19 +9,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from skimage import data
 
 from enrollment.catalog import messages
 from matching.face.crop import HEIGHT, WIDTH, iso_crop, jpeg
 from matching.face.detection import as_rgb, detect
-from matching.face.embedding import landmarks
 from matching.face.icao import all_passed, check_photo, first_instruction
 from matching.face.scripted import blink, turned
 
+from . import faces
+from .faces import face_of
+
 
 def _face(rgb):
-    box = max(detect(rgb), key=lambda b: b.score)
-    return box, landmarks(rgb, box)
+    return face_of(rgb)
 
 
 def checks_of(rgb, lm=None, faces=None):
@@ -31,23 +31,13 @@ def checks_of(rgb, lm=None, faces=None):
 
 @pytest.fixture(scope="module")
 def astronaut():
-    return as_rgb(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    return faces.astronaut()
 
 
 @pytest.fixture(scope="module")
 def studio(astronaut):
     """The astronaut enlarged, centred, on a plain grey background."""
-    box, lm = _face(astronaut)
-    big = cv2.resize(astronaut, None, fx=2.4, fy=2.4, interpolation=cv2.INTER_CUBIC)
-    cx, cy = lm[27:31].mean(axis=0) * 2.4
-    x0, y0 = int(cx - 320), int(cy - 380)
-    out = np.full((800, 640, 3), 200, np.uint8)
-    region = big[max(0, y0) : y0 + 800, max(0, x0) : x0 + 640]
-    out[: region.shape[0], : region.shape[1]] = region
-    mask = np.zeros((800, 640), np.uint8)
-    cv2.ellipse(mask, (320, 360), (250, 330), 0, 0, 360, 1, -1)
-    out[mask == 0] = 200
-    return out
+    return faces.studio(astronaut)
 
 
 def test_one_face(astronaut):
