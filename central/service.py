@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from datetime import date
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
@@ -84,8 +86,23 @@ class Central:
         self._stations = store.station_keys(engine)
         self._lock = threading.Lock()
         self.duplicates = DuplicateIndex()
-        for _pid, manifest, files in store.all_records(engine):
+        self._checks: queue.Queue = queue.Queue()
+        threading.Thread(target=self._duplicate_worker, name="duplicate check", daemon=True).start()
+
+    def _duplicate_worker(self) -> None:
+        """Builds the 1:N galleries from stored records, then checks each new record in turn.
+
+        Off the request path: a record is stored and acknowledged before anyone searches it,
+        and a slow search never holds a station's delivery.
+        """
+        for _pid, manifest, files in store.all_records(self.engine):
             self.duplicates.add(manifest.get("application", ""), manifest, files)
+        while True:
+            application, opened = self._checks.get()
+            _check_duplicates(self, application, opened)
+
+    def queue_duplicate_check(self, application: str, opened) -> None:
+        self._checks.put((application, opened))
 
     def station_key(self, station_id: str):
         key = self._stations.get(station_id)
@@ -199,23 +216,29 @@ def create_app(engine: Engine, production: bool = False) -> FastAPI:
             store.log_intake(engine, "refused", None, None, "wrong content type")
             raise store.CentralError(415, "central.wrong_content_type", expected=PACKET_TYPE)
         data = await request.body()
-        station_id = packet_id = None
-        try:
-            header = read_header(data)
-            station_id, packet_id = header.station_id, header.packet_id
-            opened = open_sealed(data, central.key, central.station_key)
-            result = store.intake(engine, opened, central.production)
-        except PacketError as exc:
-            log.warning("packet %s from station %s refused: %s", packet_id, station_id, exc.message_id)
-            store.log_intake(engine, "refused", station_id, packet_id, exc.message_id)
-            raise
-        store.log_intake(engine, result.status, station_id, packet_id, result.application)
+        result, opened = await run_in_threadpool(_take_in, central, data)
         if result.status == "stored":
-            _check_duplicates(central, result.application, opened)
-            return JSONResponse({"status": "stored", "packet_id": packet_id}, status_code=201)
-        return {"status": "already_received", "packet_id": packet_id}
+            central.queue_duplicate_check(result.application, opened)
+            return JSONResponse({"status": "stored", "packet_id": result.packet_id}, status_code=201)
+        return {"status": "already_received", "packet_id": result.packet_id}
 
     return app
+
+
+def _take_in(central: Central, data: bytes):
+    """Verify, decrypt, validate and store one packet (blocking: runs in the thread pool)."""
+    station_id = packet_id = None
+    try:
+        header = read_header(data)
+        station_id, packet_id = header.station_id, header.packet_id
+        opened = open_sealed(data, central.key, central.station_key)
+        result = store.intake(central.engine, opened, central.production)
+    except PacketError as exc:
+        log.warning("packet %s from station %s refused: %s", packet_id, station_id, exc.message_id)
+        store.log_intake(central.engine, "refused", station_id, packet_id, exc.message_id)
+        raise
+    store.log_intake(central.engine, result.status, station_id, packet_id, result.application)
+    return result, opened
 
 
 def _check_duplicates(central: Central, application: str, opened) -> None:

@@ -134,7 +134,7 @@ def face_figures(repeats: int = 15) -> dict:
     }
 
 
-def run_bench(include_upload: bool = True) -> dict:
+def run_bench(include_upload: bool = True, central_dbs: tuple[str, ...] = ("sqlite",)) -> dict:
     result = {
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "processor": platform.processor() or platform.machine()},
@@ -144,4 +144,8 @@ def run_bench(include_upload: bool = True) -> dict:
     }
     if include_upload:
         result["sensor"] = upload_figures()
+    if central_dbs:
+        from .intake_bench import intake_rate
+
+        result["central_intake"] = [intake_rate(db) for db in central_dbs]
     return result

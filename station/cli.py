@@ -224,7 +224,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from .bench import run_bench
 
     print(render("bench.running", args.lang), file=sys.stderr)
-    result = run_bench(include_upload=not args.no_upload)
+    result = run_bench(include_upload=not args.no_upload, central_dbs=tuple(args.central_db or ["sqlite"]))
     text = json.dumps(result, indent=1)
     if args.json:
         Path(args.json).write_text(text)
@@ -291,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="speed figures on this machine")
     bench.add_argument("--json")
     bench.add_argument("--no-upload", action="store_true", help="skip the paced sensor uploads")
+    bench.add_argument("--central-db", action="append",
+                       help="'sqlite' or a PostgreSQL server URL for the intake load test (repeatable)")
     bench.set_defaults(func=cmd_bench)
 
     efc = evaluate.add_parser("faces", help="LFW protocol on Person/Person_0001.jpg folders")

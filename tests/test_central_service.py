@@ -17,10 +17,9 @@ from central import store
 from central.db import connect
 from central.service import PACKET_TYPE
 from central.wire import PacketContent, open_sealed, seal, sign_request
+from enrollment.synthetic import sample_record
 from station.settings import load_settings
 from station.station import Station
-
-from .records import sample_record
 
 
 @pytest.fixture

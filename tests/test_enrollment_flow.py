@@ -17,9 +17,8 @@ from enrollment.iso19794_5 import FaceRecord, FaceRecordError, decode_face_recor
 from enrollment.nist import parse_transaction
 from enrollment.packet import packet_layout
 from enrollment.policy import Policy, PolicyError, age_on, parse_fingers
+from enrollment.synthetic import SENSOR, face_result, sample_record
 from matching.fingerprint.iso19794_2 import decode_record
-
-from .records import SENSOR, face_result, sample_record
 
 APPLICATION = {"number": "P2611270001", "given_name": "Siti", "surname": "Rahayu", "birth_date": "1990-04-01",
                "service": "passport"}

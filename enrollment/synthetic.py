@@ -1,4 +1,9 @@
-"""Enrollment records built directly (no camera, no dlib) for delivery, crash and tamper tests."""
+"""Enrollment records built directly from generated data (no camera, no dlib).
+
+Delivery, crash and tamper tests and the intake load benchmark need many complete,
+realistic records quickly: the face is a drawn JPEG with a random embedding, the fingers
+are real extractions of synthetic prints.
+"""
 
 from __future__ import annotations
 
