@@ -73,7 +73,8 @@ async def _too_large(send) -> None:
 
 
 def _refusal(status: int, message_id: str, **params: object) -> JSONResponse:
-    return JSONResponse({"error": message_id, "message": render(message_id, "en", **params)}, status_code=status)
+    return JSONResponse({"error": message_id, "message": render(message_id, "en", **params),
+                         "params": {k: str(v) for k, v in params.items()}}, status_code=status)
 
 
 class Central:
@@ -145,8 +146,14 @@ def create_app(engine: Engine, production: bool = False) -> FastAPI:
 
     async def signed(request: Request) -> str:
         body = await request.body()
-        return verify_request(request.method, request.url.path, body,
-                              {k.lower(): v for k, v in request.headers.items()}, central.station_key)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            return verify_request(request.method, request.url.path, body, headers, central.station_key)
+        except PacketError as exc:
+            log.warning("request %s %s refused: %s", request.method, request.url.path, exc.message_id)
+            store.log_intake(engine, "request_refused", headers.get("x-station-id"), None,
+                             f"{exc.message_id} {request.method} {request.url.path}")
+            raise
 
     @app.get("/health")
     async def health():

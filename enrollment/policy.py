@@ -37,7 +37,6 @@ class Policy:
     liveness_at_kiosk: bool = True
     no_fingerprints_under_age: int = 5  # young children's ridges are too small for the sensor
     guardian_consent_under_age: int = 17  # UU 27/2022 art. 25: a child's data needs a guardian's consent
-    retention_days_after_delivery: int = 0  # biometrics leave the station once acknowledged
     consent_text_id: str = "consent.text"
 
     def needs_fingerprints(self, birth_date: str, today: date) -> bool:

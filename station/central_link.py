@@ -46,7 +46,7 @@ def _answer(response: httpx.Response, url: str) -> dict:
         body = {}
     if response.status_code >= 400:
         raise CentralRefused(response.status_code, str(body.get("error") or "central.refused"),
-                             status=response.status_code, reason=str(body.get("message", "")))
+                             **(body.get("params") or {}))
     return body
 
 

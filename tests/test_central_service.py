@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from central import store
 from central.db import connect
 from central.service import PACKET_TYPE
-from central.wire import PacketContent, open_sealed, seal, sign_request
+from central.wire import PacketContent, PacketError, open_sealed, seal, sign_request
 from enrollment.synthetic import sample_record
 from station.settings import load_settings
 from station.station import Station
@@ -163,3 +163,37 @@ def test_offline_lookup_uses_the_encrypted_cache(setup):
     raw = (station.home / "cache.db").read_bytes() + (station.home / "cache.db-wal").read_bytes()
     assert application["surname"].encode() not in raw  # sealed at rest
     central.start()
+
+
+def test_feedback_and_templates_for_registered_stations_only(setup, synthetic_fingers):
+    station, engine, application, central = setup
+    link = station.link()
+    from station.central_link import CentralRefused
+
+    with pytest.raises(CentralRefused) as err:
+        link.templates(application["number"])
+    assert err.value.status == 404  # nothing enrolled yet
+    _packet(station, application, synthetic_fingers)
+    station.flush()
+    enrolled = link.templates(application["number"])
+    assert len(enrolled["face_embedding"]) == 128 and [f["position"] for f in enrolled["fingers"]] == [1, 2]
+    assert link.feedback(application["number"], 5, "Cepat sekali, terima kasih")["status"] == "stored"
+    with pytest.raises(CentralRefused) as err:
+        link.feedback(application["number"], 9, "")
+    assert err.value.status == 422
+    refused = [e for e in store.intake_events(engine) if e["outcome"] == "request_refused"]
+    assert refused == []
+    assert httpx.get(central.url + f"/api/v1/applications/{application['number']}/templates",
+                     headers={"x-station-id": "nobody"}, timeout=10).status_code == 403
+    assert [e["outcome"] for e in store.intake_events(engine)][-1] == "request_refused"
+
+
+def test_production_mode_refuses_emulated_devices(setup, synthetic_fingers):
+    station, engine, application, central = setup
+    pid, wire = _packet(station, application, synthetic_fingers)
+    opened = open_sealed(wire, store.central_key(engine), store.station_keys(engine).get)
+    with pytest.raises(PacketError) as err:
+        store.intake(engine, opened, production=True)
+    assert (err.value.status, err.value.message_id) == (422, "central.emulated_in_production")
+    assert store.record_count(engine) == 0
+    assert store.intake(engine, opened, production=False).status == "stored"
