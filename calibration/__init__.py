@@ -1,0 +1,1 @@
+"""Camera and fingerprint-sensor calibration: procedures, profiles, reports (no Qt)."""
