@@ -82,6 +82,13 @@ def _configure(model) -> None:
     model.setInitialMethod(cv2.ccm.INITIAL_METHOD_WHITE_BALANCE)
 
 
+def correct_colour(bgr: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """A BGR uint8 frame through a colour matrix on linear RGB (the capture pipeline, every frame)."""
+    rgb = srgb_to_linear(bgr[..., ::-1].astype(np.float32) / 255.0)
+    out = linear_to_srgb(rgb.reshape(-1, 3) @ np.asarray(matrix, np.float32)).reshape(rgb.shape)
+    return np.ascontiguousarray((out[..., ::-1] * 255 + 0.5).astype(np.uint8))
+
+
 def measure_chart(bgr: np.ndarray) -> np.ndarray:
     """Mean sRGB (0–1) of the 24 patches, in chart order; ``CalibrationError`` when no chart is seen."""
     detector = cv2.mcc.CCheckerDetector_create()
@@ -100,10 +107,7 @@ class ColourCorrection:
     delta_e_after: np.ndarray
 
     def apply(self, bgr: np.ndarray) -> np.ndarray:
-        """Correct a BGR uint8 frame (the capture pipeline calls this on every frame)."""
-        rgb = srgb_to_linear(bgr[..., ::-1].astype(np.float32) / 255.0)
-        out = linear_to_srgb(rgb.reshape(-1, 3) @ self.matrix).reshape(rgb.shape)
-        return np.ascontiguousarray((out[..., ::-1] * 255 + 0.5).astype(np.uint8))
+        return correct_colour(bgr, self.matrix)
 
     def as_json(self) -> dict:
         return {"ccm": np.round(self.matrix, 6).tolist(), "white_balance": np.round(self.white_balance, 4).tolist(),
