@@ -107,11 +107,13 @@ def load_views(folder: Path, board: tuple[int, int]) -> tuple[list[View], list[d
             rejected.append({"name": name, "used": False, "reason": "board_not_found"})
         else:
             views.append(View(name, corners))
-    if not views and images:
-        guess = guess_board(next(iter(images.values())))
+    missed = [r["name"] for r in rejected if r["reason"] == "board_not_found"]
+    if images and len(missed) * 2 >= len(images):  # most views miss the board: is it another size?
+        guess = guess_board(images[missed[0]])
         if guess is not None and guess != board:
             raise CalibrationError("calibration.wrong_board", board=f"{board[0]}x{board[1]}",
                                    seen=f"{guess[0]}x{guess[1]}")
+    if not views and images:
         raise CalibrationError("calibration.board_not_found", board=f"{board[0]}x{board[1]}", count=len(images))
     size = next(iter(sizes)) if sizes else (0, 0)
     return views, rejected, size

@@ -15,9 +15,10 @@ from enum import Enum
 
 import numpy as np
 
+from calibration.profile import CameraProfile
 from drivers.scanner import DeviceInfo
 from matching.face.crop import iso_crop, jpeg
-from matching.face.detection import FaceBox, detect
+from matching.face.detection import FaceBox, as_rgb, detect
 from matching.face.embedding import encode, landmarks
 from matching.face.icao import Check, check_photo, first_instruction
 from matching.face.liveness import LivenessChallenge, Observation
@@ -66,6 +67,7 @@ class FaceCapture:
     device: DeviceInfo
     timeout_s: float = 20.0
     liveness: LivenessChallenge | None = None
+    profile: CameraProfile | None = None  # the camera's calibration: undistortion, colour
     state: FaceState = field(init=False)
     best: _Frame | None = field(init=False, default=None)
 
@@ -76,6 +78,12 @@ class FaceCapture:
     @property
     def finished(self) -> bool:
         return self.state in (FaceState.CAPTURED, FaceState.TIMED_OUT, FaceState.LIVENESS_FAILED)
+
+    def observe_frame(self, bgr: np.ndarray, t: float) -> FaceGuidance:
+        """A camera frame as it arrives (BGR): the calibration profile first, then the checks."""
+        if self.profile is not None:
+            bgr = self.profile.apply(bgr)
+        return self.observe(as_rgb(bgr), t)
 
     def observe(self, rgb: np.ndarray, t: float) -> FaceGuidance:
         """Take one frame seen ``t`` seconds after the capture started."""

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Protocol
 
+from calibration.profile import CameraProfile
 from drivers.scanner import DeviceInfo
 from matching.face.liveness import LivenessChallenge
 
@@ -62,13 +63,12 @@ def _now() -> str:
 
 class EnrollmentFlow:
     def __init__(self, policy: Policy, station_id: str, applications: ApplicationSource, audit: Audit,
-                 today: date, calibration_profile: str | None = None) -> None:
+                 today: date) -> None:
         self.policy = policy
         self.station_id = station_id
         self.applications = applications
         self.audit = audit
         self.today = today
-        self.calibration_profile = calibration_profile
         self.step = Step.LOGIN
         self.officer: Officer | None = None
         self.record: EnrollmentRecord | None = None
@@ -93,8 +93,7 @@ class EnrollmentFlow:
     def open_application(self, number: str) -> dict:
         self._expect(Step.APPLICATION)
         application = self.applications.lookup(number.strip())
-        self.record = EnrollmentRecord(application, self.officer.name, self.station_id, {}, _now(),
-                                       calibration_profile=self.calibration_profile)
+        self.record = EnrollmentRecord(application, self.officer.name, self.station_id, {}, _now())
         self._log("enrollment.open")
         self.step = Step.CONSENT
         return application
@@ -112,12 +111,15 @@ class EnrollmentFlow:
         self._log("enrollment.consent", guardian=bool(guardian))
         self.step = Step.FACE
 
-    def face_capture(self, device: DeviceInfo, kiosk: bool = False, seed: int | None = None) -> FaceCapture:
-        """A capture for the camera loop, with the liveness challenge if the station requires it."""
+    def face_capture(self, device: DeviceInfo, kiosk: bool = False, seed: int | None = None,
+                     profile: CameraProfile | None = None) -> FaceCapture:
+        """A capture for the camera loop: the camera's calibration profile applied to every frame
+        (its id goes into the record), and the liveness challenge if the station requires one."""
         self._expect(Step.FACE)
         live = self.policy.liveness_at_kiosk if kiosk else self.policy.liveness_at_counter
         challenge = LivenessChallenge(seed if seed is not None else secrets.randbits(32))
-        return FaceCapture(device, self.policy.face_timeout_s, challenge if live else None)
+        self.record.calibration_profile = profile.id if profile is not None else None
+        return FaceCapture(device, self.policy.face_timeout_s, challenge if live else None, profile)
 
     def face_done(self, result: FaceCaptureResult | None) -> None:
         self._expect(Step.FACE)

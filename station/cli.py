@@ -302,10 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     efc.add_argument("--plot", help="ROC curve PNG (default: beside the JSON)")
     efc.set_defaults(func=cmd_eval_faces)
 
-    from . import central_commands, enroll_commands
+    from . import calibrate_commands, central_commands, enroll_commands
 
     central_commands.add_parsers(sub)
     enroll_commands.add_parsers(sub)
+    calibrate_commands.add_parsers(sub)
 
     devices = sub.add_parser("devices", help="device checks").add_subparsers(dest="what", required=True)
     dc = devices.add_parser("check", help="open devices and read from them once")

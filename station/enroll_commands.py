@@ -65,16 +65,17 @@ def _policy(args: argparse.Namespace, settings: Settings):
     return policy
 
 
-def _capture_face(args, flow, camera) -> None:
+def _capture_face(args, flow, camera, home) -> None:
+    from calibration.profile import load_profile
     from enrollment.face_capture import FaceState
-    from matching.face.detection import as_rgb
 
-    capture = flow.face_capture(camera.info)
+    profile = load_profile(home, camera.info.device_id)
+    capture = flow.face_capture(camera.info, profile=profile)
     start = time.monotonic()
     said = None
     while not capture.finished:
         frame = camera.read(timeout=3.0)
-        guidance = capture.observe(as_rgb(frame.image), time.monotonic() - start)
+        guidance = capture.observe_frame(frame.image, time.monotonic() - start)
         if guidance.instruction and guidance.instruction != said:
             _say(args, guidance.instruction)
             said = guidance.instruction
@@ -130,7 +131,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
         flow.record_consent(True, args.guardian)
         camera = open_camera(args.camera)
         try:
-            _capture_face(args, flow, camera)
+            _capture_face(args, flow, camera, station.home)
         finally:
             camera.close()
         if flow.fingers.positions and not flow.fingers.done:
@@ -161,6 +162,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
             "exceptions": [{"finger": e.position.slug, "reason": e.reason} for e in record.exceptions]
                           + ([{"face": True, "reason": "quality"}] if face.quality_exception else []),
             "approved_by": record.approval.supervisor if record.approval else None,
+            "calibration_profile": record.calibration_profile,
             "outbox": station.outbox.counts()}))
     return 0
 

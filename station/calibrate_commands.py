@@ -1,0 +1,71 @@
+"""``biostation calibrate camera|sensor``: the technician's procedures from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from enrollment.catalog import render
+
+from .settings import Settings
+from .usage import UsageError
+
+
+def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
+    from calibration.camera_procedure import calibrate_camera
+    from calibration.geometry import parse_board
+    from calibration.profile import save_profile
+    from calibration.report import write_report
+
+    folder = Path(args.images)
+    if not folder.is_dir():
+        raise UsageError("cli.no_folder", folder=str(folder))
+    result = calibrate_camera(folder, parse_board(args.board), args.square_mm, args.device_id or "camera",
+                              Path(args.edge) if args.edge else None, Path(args.chart) if args.chart else None,
+                              Path(args.position) if args.position else None)
+    out = dict(result.results, checks=result.checks, passed=result.passed)
+    if args.device_id:
+        path = save_profile(settings.home, result.profile)
+        out["profile_path"] = str(path)
+        print(render("calibration.profile_saved", args.lang, id=result.profile.id, device=args.device_id),
+              file=sys.stderr)
+    report_path = Path(args.report) if args.report else (
+        Path(args.json).with_suffix(".html") if args.json else settings.home / "calibration" / "report.html")
+    written = write_report(report_path, f"Camera calibration — {args.device_id or 'camera'}", result.profile.id,
+                           result.checks, result.figures, out)
+    out["report"] = [str(p) for p in written]
+    for check in result.checks:
+        print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['value']} ({check['limit']})",
+              file=sys.stderr)
+    if result.results.get("uncovered"):
+        print(render("calibration.cover_more", args.lang, regions=", ".join(result.results["uncovered"])),
+              file=sys.stderr)
+    text = json.dumps(out)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text)
+    print(text)
+    return 0
+
+
+def cmd_calibrate_gui(args: argparse.Namespace, settings: Settings) -> int:
+    raise UsageError("cli.console_not_built")
+
+
+def add_parsers(sub) -> None:
+    cal = sub.add_parser("calibrate", help="technician calibration (window, or a procedure by name)")
+    cal.set_defaults(func=cmd_calibrate_gui)
+    procedures = cal.add_subparsers(dest="what")
+    cam = procedures.add_parser("camera", help="camera geometry, sharpness, colour and capture position")
+    cam.add_argument("--images", required=True, help="folder of checkerboard views")
+    cam.add_argument("--board", default="9x6", help="inner corners, columns x rows")
+    cam.add_argument("--square-mm", type=float, default=25.0)
+    cam.add_argument("--json")
+    cam.add_argument("--device-id", help="save the profile for this camera (its device id)")
+    cam.add_argument("--edge", help="photo of a slanted-edge target at the working distance")
+    cam.add_argument("--chart", help="photo of a 24-patch ColorChecker")
+    cam.add_argument("--position", help="photo of the board held where the face will be")
+    cam.add_argument("--report", help="HTML report path (default: beside the JSON)")
+    cam.set_defaults(func=cmd_calibrate_camera)

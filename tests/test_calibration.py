@@ -1,0 +1,144 @@
+"""Calibration recovers what synthetic targets were rendered with, and a profile fixes what it should.
+
+Checkerboards are rendered through a known camera with known lens distortion, ColorCheckers
+through a known colour transform, slanted edges through a known blur; the procedures must
+find them again within the limits the calibration issue sets.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from calibration.colour import fit_colour, linear_to_srgb, reference_srgb, srgb_to_linear
+from calibration.errors import CalibrationError
+from calibration.geometry import calibrate_folder, central_grid, undistortion_displacement
+from calibration.profile import CameraProfile, load_profile, save_profile
+from calibration.sharpness import gaussian_mtf50, slanted_edge_image, slanted_edge_mtf
+from calibration.synthetic import TrueCamera, distort_image, random_poses, render_board, webcam
+from drivers.scanner import DeviceInfo
+from enrollment.face_capture import FaceCapture
+from matching.face.icao import check_photo
+
+from .conftest import run_cli
+from .faces import astronaut, face_of, studio
+
+GEOMETRY = ("eye_distance", "yaw", "roll", "centred")
+
+
+def _views(folder, camera: TrueCamera, count: int, seed: int, board=(9, 6)):
+    folder.mkdir(parents=True, exist_ok=True)
+    rays = camera.rays(2)
+    for i, (r, t) in enumerate(random_poses(camera, *board, 25.0, count, seed=seed)):
+        cv2.imwrite(str(folder / f"view{i:02d}.png"), render_board(camera, rays, r, t, *board, 25.0, seed=i))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def webcam_views(tmp_path_factory):
+    return _views(tmp_path_factory.mktemp("views"), webcam(), 14, seed=3)
+
+
+def test_geometry_recovers_the_camera(webcam_views, tmp_path):
+    truth = webcam()
+    out = tmp_path / "camera.json"
+    done = run_cli("calibrate", "camera", "--images", str(webcam_views), "--board", "9x6", "--square-mm", "25",
+                   "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    k, d = np.array(result["camera_matrix"]), np.array(result["dist_coeffs"])
+    assert abs(k[0, 0] / truth.matrix[0, 0] - 1) < 0.005 and abs(k[1, 1] / truth.matrix[1, 1] - 1) < 0.005
+    assert np.linalg.norm(k[:2, 2] - truth.matrix[:2, 2]) < 5
+    grid = central_grid(truth.size, 0.75)
+    error = np.linalg.norm(undistortion_displacement(k, d, grid) - undistortion_displacement(truth.matrix, truth.dist,
+                                                                                              grid), axis=1)
+    assert error.max() < 1.5
+    # the lens really distorts: without the model the error would be many pixels
+    assert np.linalg.norm(undistortion_displacement(truth.matrix, truth.dist, grid), axis=1).max() > 20
+    assert result["rms_px"] < 0.5 and len([v for v in result["views"] if v["used"]]) == 14
+    assert set(result["model_heldout_rms_px"]) >= {"radial2", "radial3+tangential", "rational"}
+    html = out.with_suffix(".html").read_text()
+    assert "data:image/png;base64" in html and result["profile_id"] in html
+
+
+def test_colour_correction_recovers_a_known_transform():
+    reference = reference_srgb()
+    camera = np.array([[0.85, 0.10, 0.05], [0.08, 0.80, 0.12], [0.02, 0.15, 0.70]]) * np.array([1.15, 1.0, 0.8])
+    seen = linear_to_srgb(srgb_to_linear(reference) @ camera.T)
+    img = np.full((720, 960, 3), 90, np.uint8)
+    cv2.rectangle(img, (125, 115), (865, 595), (20, 20, 20), -1)
+    for i, colour in enumerate(seen):
+        r, c = divmod(i, 6)
+        x, y = 150 + c * 120, 140 + r * 120
+        cv2.rectangle(img, (x, y), (x + 100, y + 100), tuple(int(v) for v in (colour[::-1] * 255 + 0.5)), -1)
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)
+    result = fit_colour(img)
+    assert result.delta_e_before.mean() > 5
+    assert result.delta_e_after.mean() < 2
+    with pytest.raises(CalibrationError, match="no_colour_chart"):
+        fit_colour(np.full((480, 640, 3), 128, np.uint8))
+
+
+@pytest.mark.parametrize("sigma", [0.7, 1.2, 2.0])
+def test_slanted_edge_mtf50_matches_the_blur(sigma):
+    measured = slanted_edge_mtf(slanted_edge_image(5.0, sigma)).mtf50
+    assert abs(measured / gaussian_mtf50(sigma) - 1) < 0.05
+    with pytest.raises(CalibrationError):
+        slanted_edge_mtf(np.full((64, 64), 100.0))
+
+
+def test_bad_input_says_what_to_capture_next(webcam_views, tmp_path):
+    few = tmp_path / "few"
+    few.mkdir()
+    for p in sorted(webcam_views.iterdir())[:3]:
+        (few / p.name).write_bytes(p.read_bytes())
+    with pytest.raises(CalibrationError) as err:
+        calibrate_folder(few, (9, 6), 25)
+    assert err.value.message_id == "calibration.too_few_views" and err.value.params["more"] == 5
+    small_board = _views(tmp_path / "small", webcam(), 4, seed=8, board=(7, 5))
+    with pytest.raises(CalibrationError, match="wrong_board") as err:
+        calibrate_folder(small_board, (9, 6), 25)
+    assert err.value.params["seen"] == "7x5"
+    blank = tmp_path / "blank"
+    blank.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(blank / f"{i}.png"), np.full((480, 640), 128, np.uint8))
+    with pytest.raises(CalibrationError, match="board_not_found"):
+        calibrate_folder(blank, (9, 6), 25)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    cv2.imwrite(str(mixed / "a.png"), np.zeros((480, 640), np.uint8))
+    cv2.imwrite(str(mixed / "b.png"), np.zeros((720, 1280), np.uint8))
+    with pytest.raises(CalibrationError, match="mixed_sizes"):
+        calibrate_folder(mixed, (9, 6), 25)
+    answer = run_cli("calibrate", "camera", "--images", str(few), "--board", "9x6")
+    assert answer.returncode == 2 and "Capture 5 more" in answer.stderr and "Traceback" not in answer.stderr
+
+
+def test_face_geometry_passes_only_after_the_profile(tmp_path, station_home):
+    """A camera whose lens sits off-centre: the ICAO geometry checks fail until its profile is applied."""
+    camera = TrueCamera(np.array([[700.0, 0, 130], [0, 700.0, 120], [0, 0, 1]]), np.array([-0.5, 0.2, 0, 0, 0.0]),
+                        (640, 800))
+    views = _views(tmp_path / "views", camera, 12, seed=5)
+    geometry = calibrate_folder(views, (9, 6), 25)
+    profile = CameraProfile("file-frame.png", geometry.camera_matrix, geometry.dist_coeffs, geometry.image_size)
+    save_profile(station_home, profile)
+    loaded = load_profile(station_home, "file-frame.png")
+    assert loaded.id == profile.id
+
+    seen = cv2.cvtColor(distort_image(studio(astronaut()), camera), cv2.COLOR_RGB2BGR)
+
+    def geometry_checks(rgb):
+        box, lm = face_of(rgb)
+        return {c.name: c.passed for c in check_photo(rgb, [box], lm) if c.name in GEOMETRY}
+
+    assert not all(geometry_checks(cv2.cvtColor(seen, cv2.COLOR_BGR2RGB)).values())
+    # through the enrollment's capture path, with and without the profile
+    device = DeviceInfo("camera", "file", "file:x", "file-frame.png", True)
+    without = FaceCapture(device, 20.0).observe_frame(seen, 0.0)
+    with_profile = FaceCapture(device, 20.0, profile=loaded).observe_frame(seen, 0.0)
+    assert not all(c.passed for c in without.checks if c.name in GEOMETRY)
+    assert all(c.passed for c in with_profile.checks if c.name in GEOMETRY)
