@@ -50,6 +50,23 @@ def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_calibrate_sensor(args: argparse.Namespace, settings: Settings) -> int:
+    from calibration.sensor import run_sensor_calibration
+    from drivers import open_scanner
+
+    print(render("calibration.sensor_steps", args.lang), file=sys.stderr)
+    with open_scanner(args.scanner) as scanner:
+        result = run_sensor_calibration(scanner, args.security_level)
+    for check in result["checks"]:
+        print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['value']} ({check['limit']})",
+              file=sys.stderr)
+    text = json.dumps(result)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(text)
+    return 0 if result["passed"] else 1
+
+
 def cmd_calibrate_gui(args: argparse.Namespace, settings: Settings) -> int:
     raise UsageError("cli.console_not_built")
 
@@ -69,3 +86,8 @@ def add_parsers(sub) -> None:
     cam.add_argument("--position", help="photo of the board held where the face will be")
     cam.add_argument("--report", help="HTML report path (default: beside the JSON)")
     cam.set_defaults(func=cmd_calibrate_camera)
+    sensor = procedures.add_parser("sensor", help="fingerprint sensor: blank frame, range, baud, library")
+    sensor.add_argument("--scanner", required=True)
+    sensor.add_argument("--security-level", type=int, default=3, choices=range(1, 6))
+    sensor.add_argument("--json")
+    sensor.set_defaults(func=cmd_calibrate_sensor)

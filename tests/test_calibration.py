@@ -142,3 +142,20 @@ def test_face_geometry_passes_only_after_the_profile(tmp_path, station_home):
     with_profile = FaceCapture(device, 20.0, profile=loaded).observe_frame(seen, 0.0)
     assert not all(c.passed for c in without.checks if c.name in GEOMETRY)
     assert all(c.passed for c in with_profile.checks if c.name in GEOMETRY)
+
+
+def test_sensor_procedures_on_the_emulator(synthetic_fingers):
+    from calibration.sensor import blank_frame_checks, run_sensor_calibration
+    from drivers import open_scanner
+
+    with open_scanner(f"zfm-sim:{synthetic_fingers}") as scanner:
+        result = run_sensor_calibration(scanner, security_level=4)
+        assert result["emulated"] and result["security_level"] == 4
+        assert result["baud"] == 115200 and all(v is not None for v in result["upload_seconds"].values())
+        assert result["passed"], result["checks"]
+        names = {c["name"] for c in result["checks"]}
+        assert {"blank noise", "blank uniformity", "dynamic range on a finger", "template library"} <= names
+    # a smudged window: one dark blotch makes the blank frame uneven
+    smudged = np.full((288, 256), 230, np.uint8)
+    smudged[100:160, 80:140] = 120
+    assert not {c.name: c.passed for c in blank_frame_checks(smudged)}["blank uniformity"]

@@ -329,6 +329,17 @@ class ZfmScanner:
                 "security_level": level, "address": address,
                 "packet_size": p.PACKET_SIZES[size] if size < 4 else size, "baud": baud * 9600}
 
+    def switch_baud(self, rate: int) -> int:
+        """Ask the sensor for ``rate``; returns the rate it now runs at (unchanged if it refused)."""
+        self._switch_baud(rate)
+        return self.baud
+
+    def set_security_level(self, level: int) -> None:
+        """The sensor's own matching strictness, 1 (lenient) to 5 (strict)."""
+        if not 1 <= level <= 5:
+            raise DeviceError("device.bad_parameter", url=self.url, name="security_level", value=level)
+        self._call(self._fp.setSecurityLevel, level)
+
     @property
     def baud(self) -> int:
         return int(self._port.port.baudrate)

@@ -88,6 +88,7 @@ class ZfmEmulator:
         self.faults = tuple(faults)
         self.fault_rate = fault_rate
         self._rng = random.Random(seed)
+        self._noise = np.random.default_rng(seed)
         self._forced_faults: list[str] = []
         self._lock = threading.RLock()
         self._finger: np.ndarray | None = None  # nibbles of the finger lying on the sensor
@@ -255,12 +256,23 @@ class ZfmEmulator:
             self.place_image(read_gray(images[self._auto_index % len(images)]))
             self._auto_index += 1
         if self._finger is None:
+            # the sensor still scans: its image buffer holds the empty window (what a
+            # technician's blank-frame check uploads), and it reports that no finger is there
+            self.image = self.blank_frame()
             return self._ack(p.ERR_NO_FINGER)
         self.image = self._finger.copy()
         self.captures += 1
         if self.present_auto:
             self._finger = None
         return self._ack(p.OK)
+
+    def blank_frame(self) -> np.ndarray:
+        """The empty sensor window in 4-bit levels: bright, slightly darker at the edges, with read noise."""
+        h, w = p.IMAGE_HEIGHT, p.IMAGE_WIDTH
+        yy, xx = np.mgrid[0:h, 0:w]
+        vignette = ((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2
+        frame = 14.2 - 2.5 * vignette + self._noise.normal(0, 0.35, (h, w))
+        return np.clip(np.round(frame), 0, 15).astype(np.uint8)
 
     def _up_image(self, args: bytes) -> list[bytes]:
         if self.image is None:
