@@ -112,19 +112,36 @@ class FaceCapture:
         instruction = first_instruction(checks)
         return FaceGuidance(self.state, tuple(checks), instruction, faces[0] if faces else None, lm)
 
-    def result(self) -> FaceCaptureResult | None:
-        """The captured frame, or the best one after a timeout (a quality exception); None if no face."""
-        frame = self._captured or self.best
-        if frame is None or self.state is FaceState.LIVENESS_FAILED:
+    @property
+    def chosen(self) -> _Frame | None:
+        """The frame ``result`` will use: the captured one, else the best so far."""
+        return None if self.state is FaceState.LIVENESS_FAILED else (self._captured or self.best)
+
+    def capture_now(self) -> None:
+        """The officer's manual capture: take the best frame so far (an exception unless it passed)."""
+        if self.best is not None and not self.finished:
+            self.state = FaceState.CAPTURED if all(c.passed for c in self.best.checks) else FaceState.TIMED_OUT
+            if self.state is FaceState.CAPTURED:
+                self._captured = self.best
+
+    def result(self, descriptor: np.ndarray | None = None) -> FaceCaptureResult | None:
+        """The captured frame, or the best one after a timeout (a quality exception); None if no face.
+
+        ``descriptor`` is the chosen frame's embedding when a worker process already computed it
+        (the windows do: dlib holds the GIL for ~0.1 s); otherwise it is computed here.
+        """
+        frame = self.chosen
+        if frame is None:
             return None
         crop = iso_crop(frame.rgb, frame.landmarks)
-        encoding = encode(frame.rgb, frame.box)
+        if descriptor is None:
+            descriptor = encode(frame.rgb, frame.box).descriptor
         eyes_src = np.stack([frame.landmarks[36:42].mean(axis=0), frame.landmarks[42:48].mean(axis=0)])
         eyes = [tuple(int(round(v)) for v in p) for p in crop.project(eyes_src)]
         yaw, pitch, roll = head_pose(frame.landmarks, frame.rgb.shape[:2])
         return FaceCaptureResult(
             jpeg=jpeg(crop), size=(crop.image.shape[1], crop.image.shape[0]),
-            eyes=(eyes[0], eyes[1]), embedding=encoding.descriptor,
+            eyes=(eyes[0], eyes[1]), embedding=np.asarray(descriptor, np.float32),
             checks=tuple(CheckResult(c.name, c.value, c.limit, c.passed) for c in frame.checks),
             pose=(float(yaw), float(pitch), float(roll)),
             liveness="passed" if self.liveness is not None else "not_required",

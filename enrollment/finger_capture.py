@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from drivers.scanner import FingerImage, FingerPosition
-from matching.fingerprint.extractor import extract_details
+from matching.fingerprint.extractor import Extraction, extract_details
 from matching.fingerprint.image import FingerprintImageError
 from matching.fingerprint.matcher import compare
 from matching.fingerprint.quality import report_of
@@ -78,14 +78,17 @@ class FingerSequence:
     def attempts_left(self) -> int:
         return max(0, self.policy.finger_attempts - self._failures)
 
-    def submit(self, image: FingerImage) -> FingerStep:
+    def submit(self, image: FingerImage, details: Extraction | None = None) -> FingerStep:
+        """One impression; ``details`` is its extraction when a worker process already made it."""
         position = self.current
         if position is None:
             raise RuntimeError("every finger is done")
         self._captures += 1
         try:
-            details = extract_details(image.pixels, image.dpi)
+            details = details if details is not None else extract_details(image.pixels, image.dpi)
         except FingerprintImageError:  # not a print at all: a blank or smeared sensor
+            details = None
+        if details is None:
             return self._fail(position, 0, FingerOutcome.POOR_QUALITY, "finger.poor_quality",
                               quality=0, minimum=self.policy.finger_min_quality)
         quality = report_of(details).score

@@ -12,12 +12,13 @@ import base64
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
 from drivers.scanner import FingerPosition, Scanner
 from matching.face.detection import detect
-from matching.face.embedding import distance, encode
+from matching.face.embedding import distance, encode, landmarks
 from matching.face.liveness import LivenessChallenge, Observation
 from matching.face.liveness import State as LiveState
 from matching.fingerprint.extractor import extract
@@ -48,54 +49,140 @@ class VerificationResult:
                 "reason": self.reason}
 
 
-def live_face(frames: Iterator[tuple[np.ndarray, float]], timeout_s: float,
-              liveness: LivenessChallenge | None) -> tuple[np.ndarray | None, str | None]:
-    """The descriptor of a live face within ``timeout_s``; (None, reason id) otherwise."""
-    for rgb, t in frames:
-        faces = detect(rgb, upsample=1, max_width=FACE_WIDTH)
-        if liveness is not None:
-            from matching.face.embedding import landmarks
+LandmarkSource = Callable[[np.ndarray], tuple[object, np.ndarray] | None]  # rgb -> (box, 68 landmarks)
 
-            lm = landmarks(rgb, faces[0]) if faces else None
-            state = liveness.observe(Observation(t, lm, rgb.shape[:2]))
+
+def detected_landmarks(rgb: np.ndarray):
+    """The camera's landmark source: HOG detection on a downscaled frame, 68 points at full size."""
+    faces = detect(rgb, upsample=1, max_width=FACE_WIDTH)
+    return (faces[0], landmarks(rgb, faces[0])) if faces else None
+
+
+class VerifyStep(Enum):
+    FACE = "face"  # looking for a live face (the liveness challenge runs here where required)
+    FINGER = "finger"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class VerifyGuidance:
+    step: VerifyStep
+    instruction: str | None  # catalog id
+    box: object | None
+    landmarks: np.ndarray | None
+    checks: tuple = ()
+
+
+class Verification:
+    """1:1 verification as a state machine: frames until a live face, then one finger, then the decision.
+
+    The kiosk window and ``biostation verify`` feed the same object. ``landmarks_of`` is where
+    landmarks come from: the camera's detector, or a scripted sequence in tests. The face
+    descriptor can be handed in by a worker process (``face_found``) or computed here.
+    """
+
+    def __init__(self, enrolled: dict, face_timeout_s: float, liveness: LivenessChallenge | None,
+                 landmarks_of: LandmarkSource = detected_landmarks) -> None:
+        self.enrolled = enrolled
+        self.face_timeout_s = face_timeout_s
+        self.liveness = liveness
+        self.landmarks_of = landmarks_of
+        self.step = VerifyStep.FACE
+        self.face_frame: tuple[np.ndarray, object] | None = None  # (rgb, box) to describe
+        self.face_distance: float | None = None
+        self.reason: str | None = None
+        self.result: VerificationResult | None = None
+        fingers = enrolled.get("fingers") or []
+        self._finger_record = fingers[0] if fingers else None
+
+    @property
+    def finger(self) -> FingerPosition | None:
+        if self._finger_record is None:
+            return None
+        return FingerPosition(decode_record(base64.b64decode(self._finger_record["iso19794_2"]))[1])
+
+    def observe(self, rgb: np.ndarray, t: float) -> VerifyGuidance:
+        if self.step is not VerifyStep.FACE:
+            return VerifyGuidance(self.step, None, None, None)
+        found = self.landmarks_of(rgb)
+        box, lm = found if found else (None, None)
+        if self.liveness is not None:
+            state = self.liveness.observe(Observation(t, lm, rgb.shape[:2]))
             if state is LiveState.FAILED:
-                return None, "verify.liveness_failed"
+                return self._decide("liveness_failed", "verify.liveness_failed")
             if state is LiveState.RUNNING:
-                continue
-        if faces:
-            return encode(rgb, faces[0]).descriptor, None
-        if t > timeout_s:
-            break
-    return None, "verify.no_face"
+                return VerifyGuidance(self.step, self.liveness.instruction, box, lm)
+        if box is not None:
+            self.face_frame = (rgb, box)
+            self.step = VerifyStep.FINGER
+            return VerifyGuidance(self.step, "sensor.place_finger", box, lm)
+        if t > self.face_timeout_s:
+            self.reason = "verify.no_face"
+            self.step = VerifyStep.FINGER if self._finger_record else VerifyStep.DONE
+            if self.step is VerifyStep.DONE:
+                return self._decide("no_capture", "verify.no_face")
+        return VerifyGuidance(self.step, "verify.no_face" if t > 1.0 else None, box, lm)
+
+    def face_found(self, descriptor: np.ndarray | None) -> None:
+        """The live face's descriptor (None: no face); compares it with the enrolled one."""
+        enrolled = self.enrolled.get("face_embedding")
+        if descriptor is not None and enrolled:
+            self.face_distance = distance(descriptor, np.asarray(enrolled))
+
+    def describe_face(self) -> None:
+        """Compute the descriptor here (the command line; the kiosk uses a worker process)."""
+        if self.face_frame is not None and self.face_distance is None:
+            rgb, box = self.face_frame
+            self.face_found(encode(rgb, box).descriptor)
+
+    def finger_image(self, pixels: np.ndarray, dpi: int) -> VerificationResult:
+        template, _position = decode_record(base64.b64decode(self._finger_record["iso19794_2"]))
+        score = compare(extract(pixels, dpi), template)
+        return self.finish(score)
+
+    def finish(self, finger_score: float | None = None) -> VerificationResult:
+        if self.face_distance is None and finger_score is None:
+            self._decide("no_capture", self.reason or "verify.no_face")
+            return self.result  # type: ignore[return-value]
+        fused = fuse(self.face_distance, finger_score)
+        self.step = VerifyStep.DONE
+        self.result = VerificationResult("match" if fused.accepted else "no_match", self.face_distance, finger_score,
+                                         fused.fused, FUSED_THRESHOLD, self.finger.slug if self.finger else None,
+                                         self.reason)
+        return self.result
+
+    def _decide(self, decision: str, reason: str) -> VerifyGuidance:
+        self.step = VerifyStep.DONE
+        self.reason = reason
+        self.result = VerificationResult(decision, None, None, None, FUSED_THRESHOLD,
+                                         self.finger.slug if self.finger else None, reason)
+        return VerifyGuidance(self.step, reason, None, None)
 
 
 def verify(enrolled: dict, frames: Iterator[tuple[np.ndarray, float]], scanner: Scanner,
            face_timeout_s: float, liveness: LivenessChallenge | None,
            on_finger: Callable[[FingerPosition], None] | None = None,
            finger_timeout_s: float = 15.0) -> VerificationResult:
-    """Compare a live face and one finger with the enrolled templates (from the central record)."""
-    face_embedding = enrolled.get("face_embedding")
-    fingers = enrolled.get("fingers") or []
-    descriptor, reason = live_face(frames, face_timeout_s, liveness)
-    if reason == "verify.liveness_failed":
-        return VerificationResult("liveness_failed", None, None, None, FUSED_THRESHOLD, None, reason)
-    face_d = distance(descriptor, np.asarray(face_embedding)) if descriptor is not None and face_embedding else None
-    finger_s = None
-    finger_name = None
-    if fingers:
-        template, position = decode_record(base64.b64decode(fingers[0]["iso19794_2"]))
-        finger = FingerPosition(position)
-        finger_name = finger.slug
-        if on_finger:
-            on_finger(finger)
-        image = scanner.capture(finger, timeout=finger_timeout_s)
-        scanner.wait_for_removal(2.0)
-        finger_s = compare(extract(image.pixels, image.dpi), template)
-    if face_d is None and finger_s is None:
-        return VerificationResult("no_capture", None, None, None, FUSED_THRESHOLD, finger_name, reason)
-    fused = fuse(face_d, finger_s)
-    return VerificationResult("match" if fused.accepted else "no_match", face_d, finger_s, fused.fused,
-                              FUSED_THRESHOLD, finger_name, reason if face_d is None else None)
+    """The whole check, blocking: what ``biostation verify`` runs."""
+    check = Verification(enrolled, face_timeout_s, liveness)
+    for rgb, t in frames:
+        check.observe(rgb, t)
+        if check.step is not VerifyStep.FACE:
+            break
+    if check.step is VerifyStep.FACE:  # the camera ran out before the time limit
+        check.reason = "verify.no_face"
+        check.step = VerifyStep.FINGER
+    if check.result is not None:
+        return check.result
+    check.describe_face()
+    finger = check.finger
+    if finger is None:
+        return check.finish(None)
+    if on_finger:
+        on_finger(finger)
+    image = scanner.capture(finger, timeout=finger_timeout_s)
+    scanner.wait_for_removal(2.0)
+    return check.finger_image(image.pixels, image.dpi)
 
 
 def camera_frames(camera, deadline_s: float, read_timeout: float = 2.0) -> Iterator[tuple[np.ndarray, float]]:

@@ -34,6 +34,20 @@ def _extract_fingerprint(image: np.ndarray, dpi: float) -> object:
     return extract(image, dpi)
 
 
+def _extract_details(image: np.ndarray, dpi: float) -> object:
+    from matching.fingerprint.extractor import extract_details
+    from matching.fingerprint.image import FingerprintImageError
+
+    try:
+        return extract_details(image, dpi)
+    except FingerprintImageError:
+        return None
+
+
+def _search_fingers(gallery, probe, top: int) -> object:
+    return gallery.search(probe, top=top)
+
+
 def _warm() -> bool:
     from matching.face.models import face_encoder, shape_predictor_68
 
@@ -58,6 +72,13 @@ class MatchingWorkers:
 
     def extract_fingerprint(self, image: np.ndarray, dpi: float = 500) -> Future:
         return self._pool.submit(_extract_fingerprint, image, dpi)
+
+    def extract_details(self, image: np.ndarray, dpi: float = 500) -> Future:
+        """The whole extraction (for quality and the template); None when the image holds no print."""
+        return self._pool.submit(_extract_details, image, dpi)
+
+    def search_fingers(self, gallery, probe, top: int = 5) -> Future:
+        return self._pool.submit(_search_fingers, gallery, probe, top)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

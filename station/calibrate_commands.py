@@ -68,7 +68,9 @@ def cmd_calibrate_sensor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate_gui(args: argparse.Namespace, settings: Settings) -> int:
-    raise UsageError("cli.console_not_built")
+    from gui.app import run_window
+
+    return run_window("calibration", settings, args.lang)
 
 
 def add_parsers(sub) -> None:

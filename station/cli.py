@@ -232,8 +232,24 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    raise UsageError("cli.console_not_built")
+def _window(kind: str):
+    def command(args: argparse.Namespace, settings: Settings) -> int:
+        from gui.app import run_window
+
+        return run_window(kind, settings, args.lang, getattr(args, "camera", None), getattr(args, "scanner", None))
+
+    return command
+
+
+cmd_run = _window("console")
+
+
+def cmd_screenshots(args: argparse.Namespace, settings: Settings) -> int:
+    from gui.screenshots import take_screenshots
+
+    written = take_screenshots(Path(args.out), settings, args.lang, args.camera, args.scanner)
+    print(json.dumps({"screens": [p.name for p in written], "folder": args.out}))
+    return 0
 
 
 # -- parser ------------------------------------------------------------------------------
@@ -244,7 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="language of messages (default: the station's setting)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="officer console").set_defaults(func=cmd_run)
+    for name, kind, text in (("run", "console", "officer console"), ("kiosk", "kiosk", "self-service kiosk")):
+        window = sub.add_parser(name, help=text)
+        window.add_argument("--camera", help="camera URL (default: the station's setting)")
+        window.add_argument("--scanner", help="scanner URL (default: the station's setting)")
+        window.set_defaults(func=_window(kind))
+    shots = sub.add_parser("screenshots", help="render every main screen to PNG (offscreen)")
+    shots.add_argument("--out", required=True)
+    shots.add_argument("--camera")
+    shots.add_argument("--scanner")
+    shots.set_defaults(func=cmd_screenshots)
 
     synth = sub.add_parser("synth", help="synthetic data").add_subparsers(dest="what", required=True)
     sf = synth.add_parser("fingers", help="SFinGe-style synthetic fingerprints")

@@ -11,7 +11,7 @@ from enrollment.catalog import messages
 from matching.face.detection import as_rgb, detect
 from matching.face.embedding import landmarks
 from matching.face.liveness import LivenessChallenge, Observation, State, Step, run
-from matching.face.scripted import blink, turned
+from matching.face.scripted import follow
 
 FPS = 15
 
@@ -28,24 +28,7 @@ def jitter(lm, rng, px=0.4):
 
 def live_person(lm, challenge, seed=0):
     """A person who does what the screen says, with natural jitter."""
-    rng = np.random.default_rng(seed)
-    frames, t = [], 0.0
-
-    def emit(points):
-        nonlocal t
-        frames.append(Observation(t, jitter(points, rng), (512, 512)))
-        t += 1 / FPS
-
-    for _ in range(8):
-        emit(lm)
-    for step in challenge.steps:
-        if step is Step.BLINK:
-            for c in (0.3, 0.7, 0.9, 0.7, 0.3, 0.0, 0.0):
-                emit(blink(lm, c))
-        else:
-            for a in (0.1, 0.25, 0.45, 0.6, 0.6, 0.3, 0.0):
-                emit(turned(lm, step is Step.TURN_LEFT, a))
-    return frames
+    return [Observation(t, points, (512, 512)) for t, points in follow(lm, challenge.steps, FPS, seed)]
 
 
 def test_the_challenge_is_seeded_and_varies():

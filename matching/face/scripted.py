@@ -30,3 +30,31 @@ def turned(landmarks: np.ndarray, towards_own_left: bool, amount: float) -> np.n
     far = out[:, 0] > nose if towards_own_left else out[:, 0] < nose
     out[far, 0] = nose + (out[far, 0] - nose) * (1 - amount)
     return out
+
+
+def follow(landmarks: np.ndarray, steps, fps: float = 15.0, seed: int = 0, jitter_px: float = 0.4):
+    """(t, landmarks) of a person doing what a challenge asks, in order, with natural jitter.
+
+    ``steps`` are the challenge's steps (``liveness.Step``): a blink closes and reopens the
+    eyes over seven frames, a turn foreshortens the far half of the face and comes back.
+    """
+    from .liveness import Step
+
+    rng = np.random.default_rng(seed)
+    out, t = [], 0.0
+
+    def emit(points: np.ndarray) -> None:
+        nonlocal t
+        out.append((t, points + rng.normal(0, jitter_px, points.shape)))
+        t += 1 / fps
+
+    for _ in range(8):
+        emit(landmarks)
+    for step in steps:
+        if step is Step.BLINK:
+            for c in (0.3, 0.7, 0.9, 0.7, 0.3, 0.0, 0.0):
+                emit(blink(landmarks, c))
+        else:
+            for a in (0.1, 0.25, 0.45, 0.6, 0.6, 0.3, 0.0):
+                emit(turned(landmarks, step is Step.TURN_LEFT, a))
+    return out

@@ -1,0 +1,226 @@
+"""The technician's calibration tool: camera and sensor procedures, results, saving the profile."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from enrollment.catalog import render_error
+
+from .i18n import Language
+from .jobs import run_job
+from .widgets import FAIL, PASS, LanguageButton, big_font
+
+
+class CalibrationTool(QMainWindow):
+    def __init__(self, station, lang: Language, camera_id: str | None, scanner) -> None:
+        super().__init__()
+        self.station, self.lang, self.camera_id, self.scanner = station, lang, camera_id, scanner
+        self.technician = None
+        self.result = None
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        # login
+        self.login_page = QWidget()
+        self.user, self.password = QLineEdit(), QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.login_button = QPushButton()
+        self.login_message = QLabel()
+        form = QFormLayout(self.login_page)
+        self.user_label, self.password_label = QLabel(), QLabel()
+        form.addRow(self.user_label, self.user)
+        form.addRow(self.password_label, self.password)
+        form.addRow(self.login_button)
+        form.addRow(self.login_message)
+        self.login_button.clicked.connect(self.login)
+        # procedures
+        self.work_page = QWidget()
+        self.heading = QLabel()
+        self.heading.setFont(big_font(18))
+        self.steps = QLabel()
+        self.steps.setWordWrap(True)
+        self.images = QLineEdit()
+        self.browse = QPushButton()
+        self.board = QLineEdit("9x6")
+        self.square = QDoubleSpinBox()
+        self.square.setRange(1, 200)
+        self.square.setValue(25.0)
+        self.run_camera = QPushButton()
+        self.run_sensor = QPushButton()
+        self.save = QPushButton()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.hide()
+        self.checks = QListWidget()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.plots = QVBoxLayout()
+        plot_holder = QWidget()
+        plot_holder.setLayout(self.plots)
+        scroll = QScrollArea()
+        scroll.setWidget(plot_holder)
+        scroll.setWidgetResizable(True)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.images)
+        folder_row.addWidget(self.browse)
+        params = QFormLayout()
+        self.folder_label, self.board_label, self.square_label = QLabel(), QLabel(), QLabel()
+        params.addRow(self.folder_label, folder_row)
+        params.addRow(self.board_label, self.board)
+        params.addRow(self.square_label, self.square)
+        left = QVBoxLayout()
+        for w in (self.heading, self.steps):
+            left.addWidget(w)
+        left.addLayout(params)
+        for w in (self.run_camera, self.run_sensor, self.busy, self.checks, self.save, self.message):
+            left.addWidget(w)
+        row = QHBoxLayout(self.work_page)
+        row.addLayout(left, 1)
+        row.addWidget(scroll, 2)
+        self.browse.clicked.connect(self.choose_folder)
+        self.run_camera.clicked.connect(self.camera_procedure)
+        self.run_sensor.clicked.connect(self.sensor_procedure)
+        self.save.clicked.connect(self.save_profile)
+        self.stack.addWidget(self.login_page)
+        self.stack.addWidget(self.work_page)
+        self.language = LanguageButton(lang)
+        self.language.changed.connect(lambda _c: self.retranslate())
+        self.statusBar().addPermanentWidget(self.language)
+        self.resize(1300, 850)
+        self.retranslate()
+
+    def tr(self, message_id: str, **params: object) -> str:
+        return self.lang.tr(message_id, **params)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("ui.calibration_title"))
+        self.user_label.setText(self.tr("ui.name"))
+        self.password_label.setText(self.tr("ui.password"))
+        self.login_button.setText(self.tr("ui.login"))
+        self.heading.setText(self.tr("ui.calibration_title"))
+        self.steps.setText(self.tr("ui.calibration_steps"))
+        self.folder_label.setText(self.tr("ui.calibration_folder"))
+        self.board_label.setText(self.tr("ui.calibration_board"))
+        self.square_label.setText(self.tr("ui.calibration_square"))
+        self.browse.setText(self.tr("ui.browse"))
+        self.run_camera.setText(self.tr("ui.calibrate_camera"))
+        self.run_sensor.setText(self.tr("ui.calibrate_sensor"))
+        self.save.setText(self.tr("ui.save_profile"))
+
+    def login(self) -> None:
+        def done(officer) -> None:
+            if not officer.may("calibrate"):
+                self.login_message.setText(self.tr("flow.not_allowed", role=officer.role))
+                return
+            self.technician = officer
+            self.save.setEnabled(False)
+            self.stack.setCurrentWidget(self.work_page)
+
+        run_job(self.station.officers.authenticate, self.user.text().strip(), self.password.text(), on_done=done,
+                on_error=lambda exc: self.login_message.setText(render_error(exc, self.lang.code)))
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("ui.calibration_folder"))
+        if folder:
+            self.images.setText(folder)
+
+    def _show_checks(self, checks: list[dict]) -> None:
+        self.checks.clear()
+        for c in checks:
+            item = QListWidgetItem(f"{'✔' if c['passed'] else '✘'}  {c['name']}: {c['value']}  ({c['limit']})")
+            item.setForeground(QColor(PASS if c["passed"] else FAIL))
+            self.checks.addItem(item)
+
+    def _show_plots(self, figures: list[tuple[str, str]]) -> None:
+        while self.plots.count():
+            widget = self.plots.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for caption, uri in figures:
+            pixmap = QPixmap()
+            pixmap.loadFromData(base64.b64decode(uri.split(",", 1)[1]))
+            picture = QLabel()
+            picture.setPixmap(pixmap)
+            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.plots.addWidget(QLabel(caption))
+            self.plots.addWidget(picture)
+
+    def _failed(self, exc) -> None:
+        self.busy.hide()
+        self.message.setText(render_error(exc, self.lang.code))
+
+    def camera_procedure(self) -> None:
+        from calibration.camera_procedure import calibrate_camera
+        from calibration.geometry import parse_board
+
+        try:
+            board = parse_board(self.board.text())
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self.busy.show()
+        self.message.clear()
+
+        def done(result) -> None:
+            self.busy.hide()
+            self.result = result
+            self._show_checks(result.checks)
+            self._show_plots(result.figures)
+            uncovered = result.results.get("uncovered")
+            self.message.setText(self.tr("calibration.cover_more", regions=", ".join(uncovered)) if uncovered
+                                 else self.tr("ui.calibration_ready", id=result.profile.id))
+            self.save.setEnabled(True)
+            self.station.audit.record(self.technician.name, "calibration.camera", None,
+                                      profile=result.profile.id, passed=result.passed)
+
+        run_job(calibrate_camera, Path(self.images.text()), board, self.square.value(), self.camera_id or "camera",
+                on_done=done, on_error=self._failed)
+
+    def save_profile(self) -> None:
+        from calibration.profile import save_profile
+
+        if self.result is None:
+            return
+        save_profile(self.station.home, self.result.profile)
+        self.station.audit.record(self.technician.name, "calibration.profile_saved", None,
+                                  profile=self.result.profile.id, device=self.result.profile.device_id)
+        self.message.setText(self.tr("calibration.profile_saved", id=self.result.profile.id,
+                                     device=self.result.profile.device_id))
+        self.save.setEnabled(False)
+
+    def sensor_procedure(self) -> None:
+        from calibration.sensor import run_sensor_calibration
+
+        if self.scanner is None:
+            self.message.setText(self.tr("ui.scanner_missing"))
+            return
+        self.busy.show()
+        self.message.setText(self.tr("calibration.sensor_steps"))
+
+        def done(result) -> None:
+            self.busy.hide()
+            self._show_checks(result["checks"])
+            self.message.setText(self.tr("ui.sensor_result", baud=result["baud"], level=result["security_level"]))
+            self.station.audit.record(self.technician.name, "calibration.sensor", None, passed=result["passed"])
+
+        run_job(run_sensor_calibration, self.scanner, on_done=done, on_error=self._failed)

@@ -1,0 +1,70 @@
+"""A central record inside the station's own process, for a single office with no server.
+
+``biostation run`` starts it when no central URL is configured: uvicorn on a loopback
+port in a background thread, SQLite in the station home, and the station registered
+with it on first start, so the console works out of the box.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+
+PREFERRED_PORT = 8700  # the same port every start keeps the registration valid
+
+
+def _free_port(preferred: int) -> int:
+    for candidate in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
+
+
+class EmbeddedCentral:
+    def __init__(self, db_url: str, port: int | None = None) -> None:
+        import uvicorn
+
+        from central.db import connect
+        from central.service import MAX_PACKET_BYTES, BodyLimit, create_app
+
+        self.engine = connect(db_url)
+        if port is None:
+            port = _free_port(PREFERRED_PORT)
+        self.url = f"http://127.0.0.1:{port}"
+        app = BodyLimit(create_app(self.engine), MAX_PACKET_BYTES)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                                    lifespan="off"))
+        self.server.install_signal_handlers = lambda: None  # the window owns the signals
+        self.thread = threading.Thread(target=self.server.run, name="embedded central", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("the embedded central record did not start")
+
+    def token(self, name: str) -> str:
+        from central.store import issue_token
+
+        return issue_token(self.engine, name)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+def ensure_registered(station, central: EmbeddedCentral) -> None:
+    """Register the station with the embedded record unless it already is (with this one)."""
+    if station.registered and station.registration.central_url == central.url:
+        return
+    station.register(central.url, central.token("this station"))
