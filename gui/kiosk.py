@@ -255,7 +255,7 @@ class ResultScreen(Screen):
         self.done = QPushButton()
         for w in (self.verdict, self.detail, self.feedback, self.done):
             self.layout_.addWidget(w)
-        self.feedback.clicked.connect(lambda: self.kiosk.show("feedback"))
+        self.feedback.clicked.connect(lambda: self.kiosk.show_screen("feedback"))
         self.done.clicked.connect(self.kiosk.go_home)
         self.retranslate()
 
@@ -353,13 +353,13 @@ class Kiosk(QMainWindow):
         self.timer.timeout.connect(self.tick)
         self.timer.start(1000)
         self.setWindowTitle(self.lang.tr("ui.kiosk_welcome"))
-        self.show("home")
+        self.show_screen("home")
 
     @property
     def screen(self) -> str:
         return self.stack.currentWidget().name
 
-    def show(self, name: str) -> None:  # type: ignore[override]
+    def show_screen(self, name: str) -> None:
         current = self.stack.currentWidget()
         if current is not None and current.name != name:
             current.left()
@@ -378,7 +378,7 @@ class Kiosk(QMainWindow):
 
     def go_home(self) -> None:
         self.number, self.verification, self.result = None, None, None
-        self.show("home")
+        self.show_screen("home")
 
     def templates(self, number: str) -> dict:
         return self.station.link().templates(number)
@@ -390,13 +390,13 @@ class Kiosk(QMainWindow):
         self.number = number
         self.verification = Verification(enrolled, self.face_timeout_s, LivenessChallenge(seed), self.landmarks_of)
         self.station.audit.record("kiosk", "verify.start", number)
-        self.show("verify")
+        self.show_screen("verify")
 
     def show_result(self, result) -> None:
         self.result = result
         self.station.audit.record("kiosk", "verify." + result.decision, self.number,
                                   face=result.face_score, finger=result.finger_score)
-        self.show("result")
+        self.show_screen("result")
         self.screens["result"].show_result(result)
 
     def send_feedback(self, stars: int, comment: str) -> dict:
