@@ -44,8 +44,19 @@ def _extract_details(image: np.ndarray, dpi: float) -> object:
         return None
 
 
-def _search_fingers(gallery, probe, top: int) -> object:
-    return gallery.search(probe, top=top)
+_GALLERY = None  # the 1:N gallery held by this worker process
+
+
+def _set_gallery(gallery) -> int:
+    global _GALLERY
+    _GALLERY = gallery
+    return len(gallery)
+
+
+def _search_fingers(probe, top: int) -> object:
+    if _GALLERY is None:
+        raise RuntimeError("no gallery loaded in this worker")
+    return _GALLERY.search(probe, top=top)
 
 
 def _warm() -> bool:
@@ -60,6 +71,7 @@ class MatchingWorkers:
     """A small pool of matching processes; ``close()`` (or ``with``) ends them."""
 
     def __init__(self, processes: int = 1, warm: bool = False) -> None:
+        self._processes = processes
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
         if warm:
             self._pool.submit(_warm)
@@ -77,8 +89,14 @@ class MatchingWorkers:
         """The whole extraction (for quality and the template); None when the image holds no print."""
         return self._pool.submit(_extract_details, image, dpi)
 
-    def search_fingers(self, gallery, probe, top: int = 5) -> Future:
-        return self._pool.submit(_search_fingers, gallery, probe, top)
+    def set_gallery(self, gallery) -> Future:
+        """Hand a 1:N gallery to the worker once (one-process pools: the searches find it there)."""
+        if self._processes != 1:
+            raise ValueError("a gallery lives in one worker process")
+        return self._pool.submit(_set_gallery, gallery)
+
+    def search_fingers(self, probe, top: int = 5) -> Future:
+        return self._pool.submit(_search_fingers, probe, top)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

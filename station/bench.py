@@ -144,6 +144,12 @@ def run_bench(include_upload: bool = True, central_dbs: tuple[str, ...] = ("sqli
     }
     if include_upload:
         result["sensor"] = upload_figures()
+    try:
+        from gui.stall_bench import event_loop_stalls
+
+        result["gui_event_loop"] = event_loop_stalls()
+    except ImportError as exc:  # Qt's system libraries missing: the other figures still count
+        result["gui_event_loop"] = {"skipped": str(exc)}
     if central_dbs:
         from .intake_bench import intake_rate
 

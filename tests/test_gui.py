@@ -252,8 +252,9 @@ def test_the_gui_thread_never_blocks(qtbot, synthetic_fingers, workers):
         gallery.add(path.stem, extract(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)))
     while len(gallery) < 3000:
         gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders[len(gallery) % len(images)])
+    assert workers.set_gallery(gallery).result(timeout=120) == len(gallery)
     found = []
-    when_ready(workers.search_fingers(gallery, gallery_probe(images[0])), found.append, found.append)
+    when_ready(workers.search_fingers(gallery_probe(images[0])), found.append, found.append)
     stall = longest_stall(qtbot, lambda: bool(found))
     assert isinstance(found[0], list) and stall < 0.5, stall
 
@@ -288,3 +289,32 @@ def test_screenshots_of_every_main_screen(tmp_path):
     for name in names:
         image = cv2.imread(str(tmp_path / "shots" / name))
         assert image is not None and image.std() > 5  # not a blank window
+
+
+def test_console_locks_when_idle_and_kiosk_returns_home(qtbot, office, tmp_path, workers):
+    station, engine, number, camera = office
+    console = Console(station, Language("en"), None, None, workers, idle_lock_s=0.5)
+    qtbot.addWidget(console)
+    console.show()
+    assert "Camera: missing" in console.devices_label.text()  # no camera: said, not a crash
+    console.logged_in(station.officers.authenticate("siti", "officer-pass"))
+    assert console.page == "queue"
+    qtbot.waitUntil(lambda: console.page == "login", timeout=WAIT)
+    assert console.officer is None and any(e.action == "console.locked" for e in station.audit.entries())
+    console.close()
+    # the kiosk reads the registration's QR code from the camera and forgets the person after inactivity
+    qr = cv2.QRCodeEncoder.create().encode(number)
+    frame = cv2.copyMakeBorder(cv2.resize(qr, None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST), 80, 80, 80, 80,
+                               cv2.BORDER_CONSTANT, value=255)
+    qr_camera = open_camera("file:" + str(camera_folder(tmp_path / "qr", cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB))))
+    kiosk = Kiosk(station, Language("en"), qr_camera, None, workers, idle_s=0.5)
+    qtbot.addWidget(kiosk)
+    kiosk.showFullScreen()
+    home = kiosk.screens["home"]
+    qtbot.waitUntil(lambda: home.number.text() == number, timeout=WAIT)  # scanned, not typed
+    qtbot.waitUntil(lambda: "could not find" in home.message.text(), timeout=WAIT)  # nothing enrolled yet
+    kiosk.result = None
+    kiosk.show_screen("feedback")
+    qtbot.waitUntil(lambda: kiosk.screen == "home", timeout=WAIT)
+    kiosk.close()
+    qr_camera.close()
