@@ -3,8 +3,9 @@
 Every station call except registration and packet delivery is a signed request
 (``wire.sign_request``); a packet proves its origin by its own signature. Bodies are
 read under a hard size limit before anything parses them, and every refusal is a
-JSON ``{"error": message_id, "message": text}`` with a 4xx status, logged to the
-intake log when it concerns a packet.
+JSON ``{"error": message_id, "params": {...}}`` with a 4xx status (the station renders
+it in its officer's language from the shared catalog), logged to the intake log when
+it concerns a packet.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-
-from enrollment.catalog import render
 
 from . import store
 from .duplicates import DuplicateIndex
@@ -66,15 +65,15 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send) -> None:
-    body = json.dumps({"error": "central.too_large", "message": render("central.too_large", "en")}).encode()
+    body = json.dumps({"error": "central.too_large", "params": {}}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
 def _refusal(status: int, message_id: str, **params: object) -> JSONResponse:
-    return JSONResponse({"error": message_id, "message": render(message_id, "en", **params),
-                         "params": {k: str(v) for k, v in params.items()}}, status_code=status)
+    return JSONResponse({"error": message_id, "params": {k: str(v) for k, v in params.items()}},
+                        status_code=status)
 
 
 class Central:

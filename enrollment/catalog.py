@@ -35,6 +35,15 @@ def messages(language: str) -> dict[str, str]:
     return flat
 
 
+class CatalogError(Exception):
+    """An error a person reads: a catalog message id and its parameters, rendered by ``render_error``."""
+
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.params = params
+
+
 def render(message_id: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The text for ``message_id``; an id missing from the catalog shows itself, never crashes."""
     template = messages(language).get(message_id) or messages("en").get(message_id)

@@ -18,17 +18,15 @@ from calibration.profile import CameraProfile
 from drivers.scanner import DeviceInfo
 from matching.face.liveness import LivenessChallenge
 
+from .catalog import CatalogError
 from .face_capture import FaceCapture
 from .finger_capture import FingerSequence
 from .policy import Policy
 from .record import Approval, EnrollmentRecord, FaceCaptureResult
 
 
-class FlowError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class FlowError(CatalogError):
+    """A step the flow does not allow now, or a precondition the officer must meet first."""
 
 
 class Step(Enum):

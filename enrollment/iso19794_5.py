@@ -14,6 +14,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from .catalog import CatalogError
+
 FORMAT_ID = b"FAC\x00"
 VERSION = b"010\x00"
 FULL_FRONTAL = 1
@@ -23,11 +25,8 @@ DIGITAL_STILL = 2
 EXPRESSION_NEUTRAL = 1
 
 
-class FaceRecordError(ValueError):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class FaceRecordError(CatalogError, ValueError):
+    """Bytes that are not a face record this station reads."""
 
 
 @dataclass(frozen=True)

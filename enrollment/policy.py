@@ -15,15 +15,14 @@ from pathlib import Path
 
 from drivers.scanner import FingerPosition
 
+from .catalog import CatalogError
+
 DEFAULT_FINGERS = (FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX,
                    FingerPosition.LEFT_THUMB, FingerPosition.LEFT_INDEX)
 
 
-class PolicyError(ValueError):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class PolicyError(CatalogError, ValueError):
+    """The office's policy settings cannot be used as written."""
 
 
 @dataclass(frozen=True)

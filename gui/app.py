@@ -13,6 +13,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from enrollment.catalog import CatalogError
+
 log = logging.getLogger("biostation.gui")
 DEFAULT_CAMERA = "opencv:0"
 DEFAULT_SCANNER = "zfm-sim:"  # simulated until a sensor is configured
@@ -20,11 +22,8 @@ DEFAULT_SCANNER = "zfm-sim:"  # simulated until a sensor is configured
 _PROBE = "from PySide6.QtWidgets import QApplication; import sys; app = QApplication(sys.argv); print('ok')"
 
 
-class DisplayError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class DisplayError(CatalogError):
+    """No window can open here; the message says why and what to do."""
 
 
 def check_display() -> None:
@@ -74,7 +73,10 @@ def wire(settings, camera_url: str | None = None, scanner_url: str | None = None
     embedded = None
     if settings.central_url:
         if not station.registered:
-            log.warning("station not registered with %s", settings.central_url)
+            from station.keys import RegistrationError
+
+            station.close()
+            raise RegistrationError("station.not_registered")
     else:
         embedded = EmbeddedCentral("sqlite:///" + str((station.home / "central.db").resolve()))
         ensure_registered(station, embedded)

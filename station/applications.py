@@ -14,6 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from enrollment.catalog import CatalogError
+
 from .central_link import CentralLink, CentralUnreachable
 from .storage import open_blob, open_db, seal_blob, transaction
 
@@ -23,11 +25,8 @@ CREATE TABLE IF NOT EXISTS appointments (day TEXT PRIMARY KEY, fetched_at TEXT N
 """
 
 
-class ApplicationError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class ApplicationError(CatalogError):
+    """An application the station cannot find, online or in its cache."""
 
 
 class ApplicationDesk:

@@ -17,24 +17,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central.service import PACKET_TYPE
 from central.wire import sign_request
+from enrollment.catalog import CatalogError
 
 log = logging.getLogger("biostation.central_link")
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
-class CentralUnreachable(Exception):
+class CentralUnreachable(CatalogError):
+    """Try again later: the network, a restarting server, a 5xx."""
+
     def __init__(self, message_id: str = "central.unreachable", **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+        super().__init__(message_id, **params)
 
 
-class CentralRefused(Exception):
+class CentralRefused(CatalogError):
+    """The central record said no (a 4xx), with its reason."""
+
     def __init__(self, status: int, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
+        super().__init__(message_id, **params)
         self.status = status
-        self.message_id = message_id
-        self.params = params
 
 
 def _answer(response: httpx.Response, url: str) -> dict:

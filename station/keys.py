@@ -17,13 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from central.wire import private_bytes, public_bytes
+from enrollment.catalog import CatalogError
 
 
-class RegistrationError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class RegistrationError(CatalogError):
+    """The station is not registered, or with another central record."""
 
 
 def _keyring():

@@ -14,6 +14,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from enrollment.catalog import CatalogError
+
 from .audit import AuditLog
 from .storage import open_db, transaction
 
@@ -34,11 +36,8 @@ CREATE TABLE IF NOT EXISTS officers (
 """
 
 
-class AuthError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+class AuthError(CatalogError):
+    """A login or account change refused; the same words for unknown names and wrong passwords."""
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from enrollment.catalog import CatalogError
 
-class StorageError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+
+class StorageError(CatalogError):
+    """Stored data that cannot be read back as it was written."""
 
 
 def open_db(path: Path, schema: str) -> sqlite3.Connection:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from enrollment.catalog import CatalogError
 
-class UsageError(Exception):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+
+class UsageError(CatalogError):
+    """A command line that cannot be carried out as typed."""

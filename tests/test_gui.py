@@ -11,12 +11,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
 
 from calibration.profile import load_profile
 from calibration.synthetic import random_poses, render_board, webcam
@@ -30,6 +28,7 @@ from gui.calibration_tool import CalibrationTool
 from gui.console import Console
 from gui.i18n import FOLDER, Language, ts_text
 from gui.kiosk import Kiosk
+from gui.stall_bench import longest_gap
 from matching.face.embedding import encode
 from matching.face.liveness import LivenessChallenge
 from matching.face.scripted import follow
@@ -214,28 +213,11 @@ def test_calibration_tool_saves_the_profile(qtbot, tmp_path, station_home, synth
     station.close()
 
 
-def longest_stall(qtbot, work_done, period_ms: int = 10, limit_s: float = 120) -> float:
-    """Longest gap between ticks of a 10 ms GUI timer while ``work_done()`` is false."""
-    gaps, last = [0.0], [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(period_ms)
-    qtbot.waitUntil(work_done, timeout=int(limit_s * 1000))
-    timer.stop()
-    return max(gaps)
-
-
 def gallery_probe(path):
     return extract(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE))
 
 
-def test_the_gui_thread_never_blocks(qtbot, synthetic_fingers, workers):
+def test_the_gui_thread_never_blocks(qapp, synthetic_fingers, workers):
     """A paced 57,600-baud upload and a 1:N search must leave the event loop running (bound: 500 ms)."""
     from gui.jobs import run_job, when_ready
 
@@ -243,7 +225,7 @@ def test_the_gui_thread_never_blocks(qtbot, synthetic_fingers, workers):
         done = []
         run_job(scanner.capture, FingerPosition.RIGHT_THUMB, 20.0, on_done=done.append, on_error=done.append,
                 on_progress=lambda f: None)
-        stall = longest_stall(qtbot, lambda: bool(done))
+        stall = longest_gap(qapp, lambda: bool(done))
         assert not isinstance(done[0], Exception) and done[0].pixels.shape == (288, 256)
         assert stall < 0.5, stall
     gallery = FingerprintGallery()
@@ -255,7 +237,7 @@ def test_the_gui_thread_never_blocks(qtbot, synthetic_fingers, workers):
     assert workers.set_gallery(gallery).result(timeout=120) == len(gallery)
     found = []
     when_ready(workers.search_fingers(gallery_probe(images[0])), found.append, found.append)
-    stall = longest_stall(qtbot, lambda: bool(found))
+    stall = longest_gap(qapp, lambda: bool(found))
     assert isinstance(found[0], list) and stall < 0.5, stall
 
 
