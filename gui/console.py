@@ -131,6 +131,8 @@ class QueuePage(Page):
         self.number = QLineEdit()
         self.open_button = QPushButton()
         self.refresh_button = QPushButton()
+        self.qr_button = QPushButton()
+        self.qr: CameraThread | None = None
         self.audit_button = QPushButton()
         self.consent = QCheckBox()
         self.consent_text = QLabel()
@@ -141,6 +143,7 @@ class QueuePage(Page):
         self.message.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.number)
+        row.addWidget(self.qr_button)
         row.addWidget(self.open_button)
         box = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -157,6 +160,7 @@ class QueuePage(Page):
         box.addWidget(self.message)
         self.listing.itemClicked.connect(lambda item: self.number.setText(item.data(Qt.ItemDataRole.UserRole)))
         self.open_button.clicked.connect(self.open_application)
+        self.qr_button.clicked.connect(self.scan_qr)
         self.refresh_button.clicked.connect(self.entered)
         self.audit_button.clicked.connect(lambda: self.console.show_page("audit"))
         self.retranslate()
@@ -166,6 +170,7 @@ class QueuePage(Page):
         self.number.setPlaceholderText(self.tr("ui.application_number"))
         self.open_button.setText(self.tr("ui.start_enrollment"))
         self.refresh_button.setText(self.tr("ui.refresh"))
+        self.qr_button.setText(self.tr("ui.scan_qr"))
         self.audit_button.setText(self.tr("ui.audit_log"))
         self.consent.setText(self.tr("ui.consent_obtained"))
         self.consent_text.setText(self.tr("consent.text"))
@@ -189,7 +194,33 @@ class QueuePage(Page):
 
         run_job(self.console.desk.appointments, on_done=show, on_error=self.console.show_error)
 
+    def scan_qr(self) -> None:
+        """Read the registration's QR code with the camera (OpenCV's detector, on the camera thread)."""
+        if self.console.camera is None:
+            self.message.setText(self.tr("ui.camera_missing"))
+            return
+        if self.qr is not None:
+            return
+        import cv2
+
+        detector = cv2.QRCodeDetector()
+        self.message.setText(self.tr("ui.show_qr"))
+        self.qr = CameraThread(self.console.camera, lambda bgr, _t: detector.detectAndDecode(bgr)[0] or None)
+        self.qr.frame.connect(lambda _img, text: text and self.scanned(text))
+        self.qr.start()
+
+    def scanned(self, text: str) -> None:
+        self.stop_qr()
+        self.number.setText(text.strip().split("/")[-1])
+        self.message.clear()
+
+    def stop_qr(self) -> None:
+        if self.qr is not None:
+            self.qr.stop()
+            self.qr = None
+
     def open_application(self) -> None:
+        self.stop_qr()
         number = self.number.text().strip()
         if not number:
             return
@@ -628,6 +659,8 @@ class Console(QMainWindow):
         current = self.stack.currentWidget()
         if isinstance(current, FacePage) and name != "face":
             current.stop_camera()
+        if isinstance(current, QueuePage) and name != "queue":
+            current.stop_qr()
         page = self.pages[name]
         self.stack.setCurrentWidget(page)
         page.entered()
@@ -683,7 +716,7 @@ class Console(QMainWindow):
         run_job(self.station.link().health, on_done=reachable, on_error=lambda _e: reachable(False))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        page = self.pages["face"]
-        page.stop_camera()
+        self.pages["face"].stop_camera()
+        self.pages["queue"].stop_qr()
         self.timer.stop()
         super().closeEvent(event)

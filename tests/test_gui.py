@@ -289,6 +289,14 @@ def test_console_locks_when_idle_and_kiosk_returns_home(qtbot, office, tmp_path,
     frame = cv2.copyMakeBorder(cv2.resize(qr, None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST), 80, 80, 80, 80,
                                cv2.BORDER_CONSTANT, value=255)
     qr_camera = open_camera("file:" + str(camera_folder(tmp_path / "qr", cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB))))
+    # the officer's lookup by QR code at the counter
+    counter = Console(station, Language("en"), qr_camera, None, workers)
+    qtbot.addWidget(counter)
+    counter.show()
+    counter.logged_in(station.officers.authenticate("siti", "officer-pass"))
+    counter.pages["queue"].qr_button.click()
+    qtbot.waitUntil(lambda: counter.pages["queue"].number.text() == number, timeout=WAIT)
+    counter.close()
     kiosk = Kiosk(station, Language("en"), qr_camera, None, workers, idle_s=0.5)
     qtbot.addWidget(kiosk)
     kiosk.showFullScreen()

@@ -1108,6 +1108,10 @@
         <translation>Save profile</translation>
     </message>
     <message>
+        <source>ui.scan_qr</source>
+        <translation>Scan QR code</translation>
+    </message>
+    <message>
         <source>ui.scanner</source>
         <translation>Fingerprint sensor</translation>
     </message>
@@ -1118,6 +1122,10 @@
     <message>
         <source>ui.sensor_result</source>
         <translation>Sensor set to {baud} baud, security level {level}.</translation>
+    </message>
+    <message>
+        <source>ui.show_qr</source>
+        <translation>Hold the registration's QR code in front of the camera.</translation>
     </message>
     <message>
         <source>ui.start_enrollment</source>

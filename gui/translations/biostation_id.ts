@@ -1108,6 +1108,10 @@
         <translation>Simpan profil</translation>
     </message>
     <message>
+        <source>ui.scan_qr</source>
+        <translation>Pindai kode QR</translation>
+    </message>
+    <message>
         <source>ui.scanner</source>
         <translation>Sensor sidik jari</translation>
     </message>
@@ -1118,6 +1122,10 @@
     <message>
         <source>ui.sensor_result</source>
         <translation>Sensor diatur ke {baud} baud, tingkat keamanan {level}.</translation>
+    </message>
+    <message>
+        <source>ui.show_qr</source>
+        <translation>Arahkan kode QR pendaftaran ke kamera.</translation>
     </message>
     <message>
         <source>ui.start_enrollment</source>
