@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from . import report
-from .colour import fit_colour, linear_to_srgb, measure_chart, reference_srgb, srgb_to_linear
+from .colour import fit_colour, linear_to_srgb, reference_srgb, srgb_to_linear
 from .errors import CalibrationError
 from .geometry import calibrate_folder
 from .profile import CameraProfile
@@ -75,10 +75,9 @@ def calibrate_camera(images: Path, board: tuple[int, int], square_mm: float, dev
         checks.append({"name": "colour error after correction (mean ΔE00)",
                        "value": f"{colour.delta_e_after.mean():.2f} (before {colour.delta_e_before.mean():.2f})",
                        "limit": f"< {MAX_DELTA_E}", "passed": colour.delta_e_after.mean() < MAX_DELTA_E})
-        measured = measure_chart(bgr)
-        corrected = linear_to_srgb(srgb_to_linear(measured) @ colour.matrix)
+        corrected = linear_to_srgb(srgb_to_linear(colour.measured) @ colour.matrix)
         figures.append(("ColorChecker patches before and after correction",
-                        report.patches_plot(measured, corrected, reference_srgb())))
+                        report.patches_plot(colour.measured, corrected, reference_srgb())))
     if position is not None:
         place = capture_position(_read(position, cv2.IMREAD_GRAYSCALE), board, square_mm)
         results["capture_position"] = place.as_json()

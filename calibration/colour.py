@@ -102,6 +102,7 @@ def measure_chart(bgr: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class ColourCorrection:
     matrix: np.ndarray  # 3×3, applied to linear RGB row vectors (rgb_linear @ matrix)
+    measured: np.ndarray  # the 24 patches as the camera saw them, sRGB 0–1
     white_balance: np.ndarray  # per-channel gains the chart's neutral patches ask for
     delta_e_before: np.ndarray  # CIEDE2000 per patch
     delta_e_after: np.ndarray
@@ -129,7 +130,7 @@ def fit_colour(bgr: np.ndarray) -> ColourCorrection:
     corrected = linear_to_srgb(srgb_to_linear(measured) @ matrix)
     neutrals = srgb_to_linear(measured[18:24]).mean(axis=0)
     gains = neutrals.mean() / np.maximum(neutrals, 1e-6)
-    return ColourCorrection(matrix, gains, ciede2000(srgb_to_lab(measured), srgb_to_lab(reference)),
+    return ColourCorrection(matrix, measured, gains, ciede2000(srgb_to_lab(measured), srgb_to_lab(reference)),
                             ciede2000(srgb_to_lab(corrected), srgb_to_lab(reference)))
 
 

@@ -9,7 +9,9 @@ under concurrent intake, which would turn a burst of stations into refused packe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -131,6 +133,25 @@ def normalize_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str = "bs_") -> Iterator[str]:
+    """A fresh PostgreSQL database on ``server_url`` for one test or benchmark, dropped afterwards.
+
+    (``initdb`` refuses to run as root, so tests use the machine's server, not their own.)
+    """
+    import psycopg
+
+    admin = server_url.replace("postgresql+psycopg://", "postgresql://")
+    name = prefix + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def connect(url: str) -> Engine:

@@ -101,11 +101,12 @@ class FaceCapture:
             instruction = self.liveness.instruction if self.state is FaceState.LIVENESS else None
             return FaceGuidance(self.state, tuple(checks), instruction, faces[0] if faces else None, lm)
         if faces and lm is not None:
-            frame = _Frame(rgb.copy(), faces[0], lm, checks)
+            frame = _Frame(rgb, faces[0], lm, checks)
             if self.best is None or frame.rank > self.best.rank:
+                frame.rgb = rgb.copy()  # kept past this frame: the camera may reuse its buffer
                 self.best = frame
-            if all(c.passed for c in checks):
-                self._captured = frame
+            if all(c.passed for c in checks):  # the first frame to pass every check is also the best
+                self._captured = self.best
                 self.state = FaceState.CAPTURED
         if not self.finished and t >= self.timeout_s:
             self.state = FaceState.TIMED_OUT

@@ -93,13 +93,11 @@ class Verification:
         self.reason: str | None = None
         self.result: VerificationResult | None = None
         fingers = enrolled.get("fingers") or []
-        self._finger_record = fingers[0] if fingers else None
-
-    @property
-    def finger(self) -> FingerPosition | None:
-        if self._finger_record is None:
-            return None
-        return FingerPosition(decode_record(base64.b64decode(self._finger_record["iso19794_2"]))[1])
+        # the enrolled finger to ask for, decoded once (the kiosk reads ``finger`` on every frame)
+        self._finger_template, self.finger = None, None
+        if fingers:
+            template, position = decode_record(base64.b64decode(fingers[0]["iso19794_2"]))
+            self._finger_template, self.finger = template, FingerPosition(position)
 
     def observe(self, rgb: np.ndarray, t: float) -> VerifyGuidance:
         if self.step is not VerifyStep.FACE:
@@ -118,7 +116,7 @@ class Verification:
             return VerifyGuidance(self.step, "sensor.place_finger", box, lm)
         if t > self.face_timeout_s:
             self.reason = "verify.no_face"
-            self.step = VerifyStep.FINGER if self._finger_record else VerifyStep.DONE
+            self.step = VerifyStep.FINGER if self.finger is not None else VerifyStep.DONE
             if self.step is VerifyStep.DONE:
                 return self._decide("no_capture", "verify.no_face")
         return VerifyGuidance(self.step, "verify.no_face" if t > 1.0 else None, box, lm)
@@ -136,8 +134,7 @@ class Verification:
             self.face_found(encode(rgb, box).descriptor)
 
     def finger_image(self, pixels: np.ndarray, dpi: int) -> VerificationResult:
-        template, _position = decode_record(base64.b64decode(self._finger_record["iso19794_2"]))
-        score = compare(extract(pixels, dpi), template)
+        score = compare(extract(pixels, dpi), self._finger_template)
         return self.finish(score)
 
     def finish(self, finger_score: float | None = None) -> VerificationResult:

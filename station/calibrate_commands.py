@@ -13,6 +13,12 @@ from .settings import Settings
 from .usage import UsageError
 
 
+def _print_checks(checks: list[dict]) -> None:
+    for check in checks:
+        print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['value']} ({check['limit']})",
+              file=sys.stderr)
+
+
 def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
     from calibration.camera_procedure import calibrate_camera
     from calibration.geometry import parse_board
@@ -36,9 +42,7 @@ def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
     written = write_report(report_path, f"Camera calibration — {args.device_id or 'camera'}", result.profile.id,
                            result.checks, result.figures, out)
     out["report"] = [str(p) for p in written]
-    for check in result.checks:
-        print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['value']} ({check['limit']})",
-              file=sys.stderr)
+    _print_checks(result.checks)
     if result.results.get("uncovered"):
         print(render("calibration.cover_more", args.lang, regions=", ".join(result.results["uncovered"])),
               file=sys.stderr)
@@ -57,9 +61,7 @@ def cmd_calibrate_sensor(args: argparse.Namespace, settings: Settings) -> int:
     print(render("calibration.sensor_steps", args.lang), file=sys.stderr)
     with open_scanner(args.scanner) as scanner:
         result = run_sensor_calibration(scanner, args.security_level)
-    for check in result["checks"]:
-        print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['value']} ({check['limit']})",
-              file=sys.stderr)
+    _print_checks(result["checks"])
     text = json.dumps(result)
     if args.json:
         Path(args.json).write_text(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date
 
 import httpx
@@ -49,6 +50,21 @@ def _answer(response: httpx.Response, url: str) -> dict:
         raise CentralRefused(response.status_code, str(body.get("error") or "central.refused"),
                              **(body.get("params") or {}))
     return body
+
+
+def wait_until_ready(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Poll ``GET /health`` until it answers 200 (True), ``timeout`` passes or ``alive()`` turns False."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            if httpx.get(url.rstrip("/") + "/health", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 class CentralLink:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
-import httpx
+from .central_link import wait_until_ready
 
 PREFERRED_PORT = 8700  # the same port every start keeps the registration valid
 
 
-def _free_port(preferred: int) -> int:
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free, else any free loopback port."""
     for candidate in (preferred, 0):
         with socket.socket() as s:
             try:
@@ -36,7 +36,7 @@ class EmbeddedCentral:
 
         self.engine = connect(db_url)
         if port is None:
-            port = _free_port(PREFERRED_PORT)
+            port = free_port(PREFERRED_PORT)
         self.url = f"http://127.0.0.1:{port}"
         app = BodyLimit(create_app(self.engine), MAX_PACKET_BYTES)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
@@ -44,14 +44,8 @@ class EmbeddedCentral:
         self.server.install_signal_handlers = lambda: None  # the window owns the signals
         self.thread = threading.Thread(target=self.server.run, name="embedded central", daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("the embedded central record did not start")
+        if not wait_until_ready(self.url, 20.0, self.thread.is_alive):
+            raise RuntimeError("the embedded central record did not start")
 
     def token(self, name: str) -> str:
         from central.store import issue_token

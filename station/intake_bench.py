@@ -8,72 +8,51 @@ For PostgreSQL, a fresh database is created on the given server and dropped afte
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _fresh_database(url: str) -> tuple[str, callable]:
-    """(url of a database to use, clean-up). SQLite: a temporary file; PostgreSQL: a new database."""
-    if url == "sqlite":
-        folder = tempfile.mkdtemp(prefix="bench-central-")
-        return f"sqlite:///{folder}/central.db", lambda: None
-    import psycopg
-
-    admin = url.replace("postgresql+psycopg://", "postgresql://")
-    name = "bs_bench_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-    return admin.rsplit("/", 1)[0] + "/" + name, drop
-
-
 def intake_rate(database: str = "sqlite", packets: int = 200, clients: int = 4) -> dict:
+    """``database``: "sqlite" (a temporary file) or a PostgreSQL server URL (a scratch database on it)."""
+    from central.db import scratch_database
+
+    with contextlib.ExitStack() as stack:
+        if database == "sqlite":
+            url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-central-')}/central.db"
+        else:
+            url = stack.enter_context(scratch_database(database, "bs_bench_"))
+        return _intake_rate(url, database, packets, clients)
+
+
+def _intake_rate(url: str, database: str, packets: int, clients: int) -> dict:
     from central import store
     from central.db import connect
     from central.service import PACKET_TYPE
     from enrollment.synthetic import sample_record
     from matching.fingerprint.synth import write_synthetic_fingers
 
+    from .central_link import wait_until_ready
+    from .embedded_central import free_port
     from .settings import load_settings
     from .station import Station
 
-    url, drop = _fresh_database(database)
     home = Path(tempfile.mkdtemp(prefix="bench-station-"))
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, BIOSTATION_HOME=str(home / "central"))
     server = subprocess.Popen([sys.executable, "-m", "station.cli", "central", "serve", "--db", url,
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the central record did not start")
-            time.sleep(0.1)
+        if not wait_until_ready(base, 60.0, lambda: server.poll() is None):
+            raise RuntimeError("the central record did not start")
         engine = connect(url)
         number = store.add_application(engine, "Siti", "Rahayu", "1990-04-01", "passport")
         token = store.issue_token(engine, "bench")
@@ -100,7 +79,6 @@ def intake_rate(database: str = "sqlite", packets: int = 200, clients: int = 4) 
     finally:
         server.terminate()
         server.wait(15)
-        drop()
     return {"database": "postgresql" if database != "sqlite" else "sqlite", "packets": packets,
             "clients": clients, "stored": codes.count(201), "seconds": round(elapsed, 2),
             "packets_per_second": round(packets / elapsed, 1),

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 
+from central.db import scratch_database
 from drivers.zfm.emulator import ZfmEmulator
 from drivers.zfm.fingers import load_finger_set
 from drivers.zfm.pty_link import PtyLink
 from matching.fingerprint.synth import write_synthetic_fingers
+from station.central_link import wait_until_ready
+from station.embedded_central import free_port
 
 
 @pytest.fixture(scope="session")
@@ -59,21 +59,8 @@ def central_db(request, tmp_path) -> str:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'central.db'}"
         return
-    import psycopg
-
-    admin = os.environ["BIOSTATION_TEST_PG"].replace("postgresql+psycopg://", "postgresql://")
-    name = "bs_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with scratch_database(os.environ["BIOSTATION_TEST_PG"]) as url:
+        yield url
 
 
 class CentralProcess:
@@ -87,21 +74,12 @@ class CentralProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        import httpx
-
         env = dict(os.environ, BIOSTATION_HOME=str(self.home))
         self.proc = subprocess.Popen(BIOSTATION + ["central", "serve", "--db", self.db, "--port", str(self.port)],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("central exited: " + self.proc.stderr.read().decode())
-            try:
-                if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("central did not become ready")
+        if not wait_until_ready(self.url, timeout, lambda: self.proc.poll() is None):
+            detail = self.proc.stderr.read().decode() if self.proc.poll() is not None else "no answer"
+            raise RuntimeError("central did not become ready: " + detail)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
