@@ -33,10 +33,17 @@ DELTA_D = 2 * np.pi / ND
 
 @dataclass(frozen=True)
 class Cylinders:
-    """The cylinders of one template, flattened for comparison by matrix products."""
+    """The cylinders of one template, flattened for comparison by matrix products.
+
+    Validity is a property of a spatial cell, the same in all its direction sections,
+    so the sums that only need validity (norms over the common cells, the common cell
+    count) run over the 256 spatial cells, not the 1,536 values: ``cells`` stacks each
+    cylinder's per-cell energy (sum of squared values over the sections) above its 0/1
+    cell validity, and one product of two such stacks gives all three sums.
+    """
 
     values: np.ndarray  # (n, NS*NS*ND) float32, zero where invalid
-    valid: np.ndarray  # (n, NS*NS*ND) float32 0/1
+    cells: np.ndarray  # (2n, NS*NS) float32: rows 0..n-1 energy per cell, rows n..2n-1 validity
     minutiae: np.ndarray  # (n, 5) the minutiae that own a usable cylinder
 
     def __len__(self) -> int:
@@ -74,7 +81,7 @@ def _hull_mask(m: np.ndarray, width: int, height: int) -> np.ndarray:
 def make_cylinders(template: Template) -> Cylinders:
     m = template.minutiae
     n = len(m)
-    empty = Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS * ND), np.float32),
+    empty = Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS), np.float32),
                       np.zeros((0, 5)))
     if n < 2:
         return empty
@@ -109,10 +116,10 @@ def make_cylinders(template: Template) -> Cylinders:
     usable = (valid_cells.sum(axis=1) >= MIN_VALID_FRACTION * inside_disc.sum()) & (
         neighbours.sum(axis=1) >= MIN_NEIGHBOURS
     )
-    valid = np.repeat(valid_cells[:, :, None], ND, axis=2)
-    values = np.where(valid, values, 0)
+    values = np.where(valid_cells[:, :, None], values, 0)[usable]
+    energy = (values * values).sum(axis=2)
     return Cylinders(
-        values.reshape(n, -1)[usable].astype(np.float32),
-        valid.reshape(n, -1)[usable].astype(np.float32),
+        values.reshape(len(values), -1).astype(np.float32),
+        np.concatenate([energy, valid_cells[usable]]).astype(np.float32),
         m[usable],
     )

@@ -1,6 +1,6 @@
 """Comparing two templates: MCC local similarities consolidated by LSS-R.
 
-Local similarities of all cylinder pairs come from three matrix products; the
+Local similarities of all cylinder pairs come from two matrix products; the
 best one-to-one pairs (Hungarian assignment, the paper's LSA) are then re-weighted
 by relaxation (pairs whose distances and angles agree with the other pairs keep
 their weight), and the score is the mean of
@@ -22,8 +22,7 @@ MIN_NP, MAX_NP = 4, 12
 MU_P, TAU_P = 20, 0.4
 N_REL, W_R = 5, 0.5
 MU_1, TAU_1 = 5.0, -8 / 5
-MU_2, TAU_2 = np.pi / 12, -30.0
-MU_3, TAU_3 = np.pi / 12, -30.0
+MU_2, TAU_2 = np.pi / 12, -30.0  # for both angle differences (direction and radial), as in the paper
 
 
 def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
@@ -32,10 +31,10 @@ def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
 
 def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     """(len(a), len(b)) matrix of cylinder similarities, 0 where not comparable."""
-    aa = (a.values * a.values) @ b.valid.T
-    bb = a.valid @ (b.values * b.values).T
+    ka, kb = len(a), len(b)
+    sums = a.cells @ b.cells.T  # energy·validity both ways and the common cells, in one product
+    aa, bb, common = sums[:ka, kb:], sums[ka:, :kb], sums[ka:, kb:] * ND
     ab = a.values @ b.values.T
-    common = a.valid @ b.valid.T
     na, nb = np.sqrt(aa), np.sqrt(bb)
     denom = na + nb
     dist = np.sqrt(np.maximum(aa + bb - 2 * ab, 0))
@@ -64,23 +63,19 @@ def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
     ia, ib = _assigned_pairs(sim, n_r)
     if len(ia) < 2:
         return 0.0
-    pa, pb = ma[ia], mb[ib]
     lam0 = sim[ia, ib]
-
-    def geometry(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        dxy = p[None, :, :2] - p[:, None, :2]
-        dist = np.hypot(dxy[..., 0], dxy[..., 1])
-        dtheta = _angle_diff(p[:, 2][:, None], p[:, 2][None, :])
-        radial = _angle_diff(p[:, 2][:, None], np.arctan2(dxy[..., 1], dxy[..., 0]))
-        return dist, dtheta, radial
-
-    da, ta, ra = geometry(pa)
-    db, tb, rb = geometry(pb)
-    rho = (
-        _z(np.abs(da - db), MU_1, TAU_1)
-        * _z(np.abs(_angle_diff(ta, tb)), MU_2, TAU_2)
-        * _z(np.abs(_angle_diff(ra, rb)), MU_3, TAU_3)
-    )
+    # both sides' pair geometry at once: (2, k, k) distances, direction and radial angles
+    p = np.stack([ma[ia], mb[ib]])
+    dxy = p[:, None, :, :2] - p[:, :, None, :2]
+    dist = np.hypot(dxy[..., 0], dxy[..., 1])
+    theta = p[:, :, 2]
+    angles = np.stack([_angle_diff(theta[:, :, None], theta[:, None, :]),
+                       _angle_diff(theta[:, :, None], np.arctan2(dxy[..., 1], dxy[..., 0]))])
+    # rho = Z(d1; mu1, tau1) * Z(d2; mu2, tau2) * Z(d3; mu3, tau3), with Z(v) = 1 / (1 + e^(-tau (v - mu)))
+    d1 = np.minimum(np.abs(dist[0] - dist[1]), 60.0)  # past 60 px Z is 0 already; keeps exp finite
+    d23 = np.abs(_angle_diff(angles[:, 0], angles[:, 1]))
+    rho = 1.0 / ((1.0 + np.exp(-TAU_1 * (d1 - MU_1)))
+                 * np.prod(1.0 + np.exp(-TAU_2 * (d23 - MU_2)), axis=0))
     np.fill_diagonal(rho, 0)
     lam = lam0.copy()
     k = len(lam)
