@@ -31,7 +31,8 @@ def calibration_images(faces: Path) -> list[tuple[str, str]]:
 def choose_threshold(faces: Path, far: float | None = None, progress=None) -> dict:
     """The threshold at the calibration pairs' equal-error point, or at a stated ``far``."""
     images = calibration_images(faces)
-    encodings = encode_all([p for p, _ in images], progress=progress)
+    lfw = str(faces / "LFW")
+    encodings = encode_all([p for p, _ in images], progress=progress, centred=lambda p: p.startswith(lfw))
     items = [(encodings[p][0], who) for p, who in images if encodings[p][0] is not None]
     genuine, impostor = [], []
     for (da, wa), (db, wb) in combinations(items, 2):
@@ -53,3 +54,16 @@ def choose_threshold(faces: Path, far: float | None = None, progress=None) -> di
             "images": len(items), "genuine_pairs": len(g), "impostor_pairs": len(imp),
             "far_at_threshold": float((imp <= threshold).mean()),
             "tar_at_threshold": float((g <= threshold).mean())}
+
+
+if __name__ == "__main__":
+    # python -m matching.evaluation.face_threshold [FACES_DIR] [--far RATE]: re-derive the
+    # station's threshold after the face pipeline changes, then copy it into compare.py
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m matching.evaluation.face_threshold")
+    parser.add_argument("faces", nargs="?", type=Path, default=Path("../shared/data/faces"))
+    parser.add_argument("--far", type=float, default=None)
+    args = parser.parse_args()
+    print(json.dumps(choose_threshold(args.faces, args.far), indent=2))

@@ -72,7 +72,12 @@ _CYLINDERS: list[Cylinders] = []
 
 
 def _init_worker(templates: list[Template]) -> None:
+    """One BLAS thread per worker: the pool already runs one worker per core, and two
+    BLAS threads in each would fight over the cores and slow every comparison."""
+    from threadpoolctl import threadpool_limits
+
     global _CYLINDERS
+    threadpool_limits(1)
     _CYLINDERS = [make_cylinders(t) for t in templates]
 
 

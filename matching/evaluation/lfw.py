@@ -54,12 +54,28 @@ def read_pairs(pairs_file: Path, root: Path) -> list[Pair]:
     return pairs
 
 
-def locate_face(rgb: np.ndarray):
-    """The subject's face box: the detection nearest the centre, else the fallbacks above."""
+# LFW cuts every image around its subject: a detection whose centre is further than this
+# (a fraction of the image's width or height) from the image centre is someone behind them
+OFF_CENTRE = 0.25
+
+
+def _near_centre(boxes: list, w: int, h: int) -> list:
+    return [b for b in boxes if abs((b.left + b.right) / 2 - w / 2) <= OFF_CENTRE * w
+            and abs((b.top + b.bottom) / 2 - h / 2) <= OFF_CENTRE * h]
+
+
+def locate_face(rgb: np.ndarray, centred: bool = True):
+    """The subject's face box: the detection nearest the centre, else the fallbacks above.
+
+    ``centred`` says the photo is cut around its subject, as every LFW image is; for
+    other photos (the calibration set's extra folders) any detection is the subject.
+    """
     from matching.face.detection import FaceBox, centre_box, detect
 
     h, w = rgb.shape[:2]
     boxes = detect(rgb, upsample=1)
+    if centred:
+        boxes = _near_centre(boxes, w, h)
     if not boxes:
         # second pass: the centre of the image, enlarged, where LFW keeps its subject
         y0, x0 = h // 4, w // 4
@@ -67,36 +83,44 @@ def locate_face(rgb: np.ndarray):
         found = detect(np.ascontiguousarray(crop), upsample=1)
         boxes = [FaceBox(x0 + b.left // 2, y0 + b.top // 2, x0 + b.right // 2, y0 + b.bottom // 2,
                          b.score, "second_pass") for b in found]
+        if centred:
+            boxes = _near_centre(boxes, w, h)
     if not boxes:
         found = detect(np.ascontiguousarray(rgb[:, ::-1]), upsample=1)
         boxes = [FaceBox(w - 1 - b.right, b.top, w - 1 - b.left, b.bottom, b.score, "second_pass")
                  for b in found]
+        if centred:
+            boxes = _near_centre(boxes, w, h)
     if not boxes:
         return centre_box(rgb)
     cx, cy = w / 2, h / 2
     return min(boxes, key=lambda b: ((b.left + b.right) / 2 - cx) ** 2 + ((b.top + b.bottom) / 2 - cy) ** 2)
 
 
-def _encode_file(path: str) -> tuple[str, np.ndarray | None, float, str]:
+def _encode_file(job: tuple[str, bool]) -> tuple[str, np.ndarray | None, float, str]:
     from matching.face.detection import as_rgb
     from matching.face.embedding import encode
 
+    path, centred = job
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
         return path, None, 0.0, "unreadable"
     rgb = as_rgb(image)
-    box = locate_face(rgb)
+    box = locate_face(rgb, centred)
     started = time.perf_counter()
     encoding = encode(rgb, box)
     return path, encoding.descriptor, (time.perf_counter() - started) * 1000, box.source
 
 
 def encode_all(paths: list[str], workers: int | None = None,
-               progress: Callable[[int], None] | None = None) -> dict[str, tuple]:
+               progress: Callable[[int], None] | None = None,
+               centred: Callable[[str], bool] = lambda path: True) -> dict[str, tuple]:
+    """Descriptor, encode time and box source per path; ``centred(path)`` as for ``locate_face``."""
     workers = workers or min(2, os.cpu_count() or 1)
     out = {}
     with ProcessPoolExecutor(workers) as pool:
-        for path, descriptor, ms, source in pool.map(_encode_file, paths, chunksize=8):
+        jobs = [(p, centred(p)) for p in paths]
+        for path, descriptor, ms, source in pool.map(_encode_file, jobs, chunksize=8):
             out[path] = (descriptor, ms, source)
             if progress:
                 progress(1)

@@ -1,11 +1,14 @@
 """Landmarks and the 128-value dlib ResNet embedding of a face.
 
-The face is aligned once (dlib's 150×150 chip from the 68 landmarks), and the
-descriptor of the mirrored chip is averaged with the chip's own: the network is not
-exactly symmetric, and the average is a steadier identity vector. Mirroring the chip
-rather than the photo needs no second landmark pass and measured better on LFW
-fold 1 (EER 0.5 % against 0.8 % for 5-point alignment; docs/accuracy.md). dlib holds
-the GIL while it computes, so callers run this in worker processes.
+The face is aligned once from the 68 landmarks, and cut as dlib's 150×150 chip at two
+scales around the padding the network was trained at (0.25): a little tighter (0.20)
+and a little looser (0.30). The descriptors of both chips and of their mirror images
+are averaged: the network is neither exactly symmetric nor exactly scale-steady, and
+the average is a steadier identity vector (LFW EER 0.83 % → 0.72 %, TAR at 0.1 % FAR
+96.3 % → 97.0 % against one chip and its mirror; docs/accuracy.md). Mirroring the chip
+rather than the photo needs no second landmark pass. The four chips go through the
+network as one batch. dlib holds the GIL while it computes, so callers run this in
+worker processes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from .detection import FaceBox
 from .models import face_encoder, shape_predictor_68
 
 CHIP_SIZE = 150  # what dlib's ResNet was trained on
-CHIP_PADDING = 0.25
+CHIP_PADDINGS = (0.20, 0.30)  # either side of the 0.25 the network was trained at
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,19 @@ def landmarks(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
     return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
 
 
-def encode(rgb: np.ndarray, box: FaceBox, mirror: bool = True, jitters: int = 0) -> FaceEncoding:
+def chips(rgb: np.ndarray, shape: dlib.full_object_detection) -> list[np.ndarray]:
+    """The aligned chips the descriptor averages: each scale and its mirror image."""
+    out = []
+    for padding in CHIP_PADDINGS:
+        chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=padding)
+        out += [chip, np.ascontiguousarray(chip[:, ::-1])]
+    return out
+
+
+def encode(rgb: np.ndarray, box: FaceBox) -> FaceEncoding:
     shape = shape_predictor_68()(rgb, _rect(box))
-    chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-    encoder = face_encoder()
-    descriptor = np.array(encoder.compute_face_descriptor(chip, jitters), dtype=np.float32)
-    if mirror:
-        flipped = np.ascontiguousarray(chip[:, ::-1])
-        descriptor = (descriptor + np.array(encoder.compute_face_descriptor(flipped, jitters),
-                                            dtype=np.float32)) / 2
+    batch = face_encoder().compute_face_descriptor(chips(rgb, shape))
+    descriptor = np.mean(np.array(batch, dtype=np.float32), axis=0)
     points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
     return FaceEncoding(points, descriptor, box)
 

@@ -35,12 +35,14 @@ def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     sums = a.cells @ b.cells.T  # energy·validity both ways and the common cells, in one product
     aa, bb, common = sums[:ka, kb:], sums[ka:, :kb], sums[ka:, kb:] * ND
     ab = a.values @ b.values.T
-    na, nb = np.sqrt(aa), np.sqrt(bb)
-    denom = na + nb
+    denom = np.sqrt(aa) + np.sqrt(bb)
     dist = np.sqrt(np.maximum(aa + bb - 2 * ab, 0))
-    sim = np.where(denom > 0, 1 - dist / np.where(denom > 0, denom, 1), 0)
-    dtheta = np.abs(_angle_diff(a.minutiae[:, 2][:, None], b.minutiae[:, 2][None, :]))
-    sim[(common < MIN_COMMON_CELLS) | (dtheta > MAX_DIRECTION_DIFF)] = 0
+    # 1 - dist / denom, and 0 where neither cylinder has anything in their common cells
+    sim = 1 - np.divide(dist, denom, out=np.ones_like(dist), where=denom > 0)
+    # directions more than 90° apart: cos(θa - θb) < 0, as one small product of unit vectors
+    ua = np.column_stack([np.cos(a.minutiae[:, 2]), np.sin(a.minutiae[:, 2])])
+    ub = np.column_stack([np.cos(b.minutiae[:, 2]), np.sin(b.minutiae[:, 2])])
+    sim[(common < MIN_COMMON_CELLS) | (ua @ ub.T < np.cos(MAX_DIRECTION_DIFF) - 1e-9)] = 0
     return sim
 
 
@@ -64,16 +66,19 @@ def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
     if len(ia) < 2:
         return 0.0
     lam0 = sim[ia, ib]
-    # both sides' pair geometry at once: (2, k, k) distances, direction and radial angles
+    # both sides' pair geometry at once, (2, k, k): the paired minutiae of A, then of B
     p = np.stack([ma[ia], mb[ib]])
-    dxy = p[:, None, :, :2] - p[:, :, None, :2]
-    dist = np.hypot(dxy[..., 0], dxy[..., 1])
-    theta = p[:, :, 2]
-    angles = np.stack([_angle_diff(theta[:, :, None], theta[:, None, :]),
-                       _angle_diff(theta[:, :, None], np.arctan2(dxy[..., 1], dxy[..., 0]))])
+    x, y = p[:, :, 0], p[:, :, 1]
+    dx, dy = x[:, None, :] - x[:, :, None], y[:, None, :] - y[:, :, None]
+    dist = np.sqrt(dx * dx + dy * dy)
+    # how the pair (i, j)'s relative direction and radial angle differ between A and B;
+    # with delta = direction in A minus direction in B, both are differences of deltas
+    delta = p[0, :, 2] - p[1, :, 2]
+    bearing = np.arctan2(dy, dx)
+    d23 = np.abs(_angle_diff(np.stack([delta[:, None] - delta[None, :],
+                                       delta[:, None] - (bearing[0] - bearing[1])]), 0.0))
     # rho = Z(d1; mu1, tau1) * Z(d2; mu2, tau2) * Z(d3; mu3, tau3), with Z(v) = 1 / (1 + e^(-tau (v - mu)))
     d1 = np.minimum(np.abs(dist[0] - dist[1]), 60.0)  # past 60 px Z is 0 already; keeps exp finite
-    d23 = np.abs(_angle_diff(angles[:, 0], angles[:, 1]))
     rho = 1.0 / ((1.0 + np.exp(-TAU_1 * (d1 - MU_1)))
                  * np.prod(1.0 + np.exp(-TAU_2 * (d23 - MU_2)), axis=0))
     np.fill_diagonal(rho, 0)
