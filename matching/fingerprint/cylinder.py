@@ -40,12 +40,13 @@ class Cylinders:
     so the sums that only need validity (norms over the common cells, the common cell
     count) run over the 256 spatial cells, not the 1,536 values: ``cells`` stacks each
     cylinder's per-cell energy (sum of squared values over the sections) above its 0/1
-    cell validity, and one product of two such stacks gives all three sums.
+    cell validity, and two products of these stacks give all three sums.
     """
 
     values: np.ndarray  # (n, NS*NS*ND) float32, zero where invalid
     cells: np.ndarray  # (2n, NS*NS) float32: rows 0..n-1 energy per cell, rows n..2n-1 validity
     minutiae: np.ndarray  # (n, 5) the minutiae that own a usable cylinder
+    headings: np.ndarray  # (n, 2) unit vectors of their directions, for the matcher's direction gate
 
     def __len__(self) -> int:
         return len(self.values)
@@ -88,7 +89,7 @@ def make_cylinders(template: Template) -> Cylinders:
     m = template.minutiae
     n = len(m)
     empty = Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS), np.float32),
-                      np.zeros((0, 5)))
+                      np.zeros((0, 5)), np.zeros((0, 2)))
     if n < 2:
         return empty
     hull = _hull_mask(m, template.width, template.height)
@@ -128,4 +129,5 @@ def make_cylinders(template: Template) -> Cylinders:
         values.reshape(len(values), -1).astype(np.float32),
         np.concatenate([energy, valid_cells[usable]]).astype(np.float32),
         m[usable],
+        np.column_stack([cos, sin])[usable],
     )

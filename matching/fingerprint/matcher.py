@@ -1,6 +1,7 @@
 """Comparing two templates: MCC local similarities consolidated by LSS-R.
 
-Local similarities of all cylinder pairs come from two matrix products; the
+Local similarities of all cylinder pairs come from one matrix product over the
+cylinders' values and two small ones over their 256 spatial cells; the
 best one-to-one pairs (Hungarian assignment, the paper's LSA) are then re-weighted
 by relaxation (pairs whose distances and angles agree with the other pairs keep
 their weight), and the score is the mean of
@@ -32,17 +33,18 @@ def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
 def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     """(len(a), len(b)) matrix of cylinder similarities, 0 where not comparable."""
     ka, kb = len(a), len(b)
-    sums = a.cells @ b.cells.T  # energy·validity both ways and the common cells, in one product
-    aa, bb, common = sums[:ka, kb:], sums[ka:, :kb], sums[ka:, kb:] * ND
+    # energy of A over B's valid cells and A's valid cells in common with B, in one product;
+    # the energy of B over A's valid cells in another
+    ew = a.cells @ b.cells[kb:].T
+    aa, common = ew[:ka], ew[ka:] * ND
+    bb = a.cells[ka:] @ b.cells[:kb].T
     ab = a.values @ b.values.T
     denom = np.sqrt(aa) + np.sqrt(bb)
     dist = np.sqrt(np.maximum(aa + bb - 2 * ab, 0))
     # 1 - dist / denom, and 0 where neither cylinder has anything in their common cells
     sim = 1 - np.divide(dist, denom, out=np.ones_like(dist), where=denom > 0)
     # directions more than 90° apart: cos(θa - θb) < 0, as one small product of unit vectors
-    ua = np.column_stack([np.cos(a.minutiae[:, 2]), np.sin(a.minutiae[:, 2])])
-    ub = np.column_stack([np.cos(b.minutiae[:, 2]), np.sin(b.minutiae[:, 2])])
-    sim[(common < MIN_COMMON_CELLS) | (ua @ ub.T < np.cos(MAX_DIRECTION_DIFF) - 1e-9)] = 0
+    sim[(common < MIN_COMMON_CELLS) | (a.headings @ b.headings.T < np.cos(MAX_DIRECTION_DIFF) - 1e-9)] = 0
     return sim
 
 
