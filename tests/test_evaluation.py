@@ -38,3 +38,22 @@ def test_floors_know_which_way_is_better():
     failures = check({"S": {"eer": 0.06, "accuracy": 0.98}}, floors)
     assert len(failures) == 2
     assert check({}, floors) == ["S: no result (the set is missing from the data)"]
+
+
+def test_lfw_sets_aside_a_face_at_the_edge_of_a_photo_cut_around_its_subject():
+    """LFW centres its subject: someone at the edge is a bystander, not the person named."""
+    from matching.evaluation.lfw import locate_face
+    from matching.face.sample import astronaut, face_of
+
+    rgb = astronaut()
+    box, _ = face_of(rgb)
+    face = rgb[max(0, box.top - 20) : box.bottom + 20, max(0, box.left - 20) : box.right + 20]
+    canvas = np.full((3 * face.shape[0], 3 * face.shape[1], 3), 128, np.uint8)
+    canvas[face.shape[0] : 2 * face.shape[0], : face.shape[1]] = face  # at the left edge
+    assert locate_face(canvas, centred=False).source == "detector"
+    bystander = locate_face(canvas, centred=True)
+    assert bystander.source == "centre_box"
+    centred = canvas.copy()
+    centred[:] = 128
+    centred[face.shape[0] : 2 * face.shape[0], face.shape[1] : 2 * face.shape[1]] = face
+    assert locate_face(centred, centred=True).source == "detector"

@@ -73,24 +73,22 @@ def locate_face(rgb: np.ndarray, centred: bool = True):
     from matching.face.detection import FaceBox, centre_box, detect
 
     h, w = rgb.shape[:2]
-    boxes = detect(rgb, upsample=1)
-    if centred:
-        boxes = _near_centre(boxes, w, h)
+
+    def subject(found: list) -> list:
+        return _near_centre(found, w, h) if centred else found
+
+    boxes = subject(detect(rgb, upsample=1))
     if not boxes:
         # second pass: the centre of the image, enlarged, where LFW keeps its subject
         y0, x0 = h // 4, w // 4
         crop = cv2.resize(rgb[y0 : h - y0, x0 : w - x0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         found = detect(np.ascontiguousarray(crop), upsample=1)
-        boxes = [FaceBox(x0 + b.left // 2, y0 + b.top // 2, x0 + b.right // 2, y0 + b.bottom // 2,
-                         b.score, "second_pass") for b in found]
-        if centred:
-            boxes = _near_centre(boxes, w, h)
+        boxes = subject([FaceBox(x0 + b.left // 2, y0 + b.top // 2, x0 + b.right // 2, y0 + b.bottom // 2,
+                                 b.score, "second_pass") for b in found])
     if not boxes:
         found = detect(np.ascontiguousarray(rgb[:, ::-1]), upsample=1)
-        boxes = [FaceBox(w - 1 - b.right, b.top, w - 1 - b.left, b.bottom, b.score, "second_pass")
-                 for b in found]
-        if centred:
-            boxes = _near_centre(boxes, w, h)
+        boxes = subject([FaceBox(w - 1 - b.right, b.top, w - 1 - b.left, b.bottom, b.score, "second_pass")
+                         for b in found])
     if not boxes:
         return centre_box(rgb)
     cx, cy = w / 2, h / 2
