@@ -11,7 +11,7 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,7 +41,17 @@ from enrollment.policy import Policy
 
 from .i18n import Language
 from .jobs import run_job, when_ready
-from .widgets import CameraThread, CheckList, HandDiagram, LanguageButton, VideoView, big_font, face_overlay, to_qimage
+from .widgets import (
+    CameraThread,
+    CheckList,
+    HandDiagram,
+    InputClock,
+    LanguageButton,
+    VideoView,
+    big_font,
+    face_overlay,
+    to_qimage,
+)
 
 log = logging.getLogger("biostation.gui")
 
@@ -602,19 +612,6 @@ class AuditPage(Page):
         self.chain.setText(self.tr("ui.chain_ok") if broken is None else self.tr("ui.chain_broken", seq=broken))
 
 
-class IdleFilter(QObject):
-    """Any key or mouse input resets the console's idle lock."""
-
-    def __init__(self, console: Console) -> None:
-        super().__init__()
-        self.console = console
-
-    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove):
-            self.console.last_input = time.monotonic()
-        return False
-
-
 class Console(QMainWindow):
     def __init__(self, station, lang: Language, camera, scanner, workers, policy: Policy | None = None,
                  profile=None, idle_lock_s: float = 300.0) -> None:
@@ -642,10 +639,7 @@ class Console(QMainWindow):
         bar.addPermanentWidget(self.language)
         self.setCentralWidget(self.stack)
         self.resize(1200, 800)
-        self._idle = IdleFilter(self)
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.instance().installEventFilter(self._idle)
+        self._idle = InputClock(self, (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove))
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(1000)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import cv2
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -33,7 +33,7 @@ from matching.face.liveness import LivenessChallenge
 
 from .i18n import Language
 from .jobs import run_job, when_ready
-from .widgets import CameraThread, LanguageButton, VideoView, big_font, face_overlay
+from .widgets import CameraThread, InputClock, LanguageButton, VideoView, big_font, face_overlay
 
 STYLE = """
 QWidget { background: #101418; color: #ffffff; }
@@ -313,17 +313,6 @@ class FeedbackScreen(Screen):
                 on_error=lambda _e: sent(None))
 
 
-class _Activity(QObject):
-    def __init__(self, kiosk: Kiosk) -> None:
-        super().__init__()
-        self.kiosk = kiosk
-
-    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
-            self.kiosk.last_input = time.monotonic()
-        return False
-
-
 class Kiosk(QMainWindow):
     def __init__(self, station, lang: Language, camera, scanner, workers, liveness_seed: int | None = None,
                  landmarks_of=detected_landmarks, idle_s: float = 60.0, face_timeout_s: float = 20.0) -> None:
@@ -345,10 +334,7 @@ class Kiosk(QMainWindow):
             self.stack.addWidget(screen)
         self.setCentralWidget(self.stack)
         self.resize(1080, 1600)
-        self._activity = _Activity(self)
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.instance().installEventFilter(self._activity)
+        self._activity = InputClock(self, (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin))
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(1000)

@@ -6,7 +6,7 @@ import time
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QThread, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QWidget
 
@@ -159,3 +159,24 @@ def face_overlay(bgr: np.ndarray, guidance) -> np.ndarray:
         for x, y in guidance.landmarks.astype(int):
             cv2.circle(bgr, (int(x), int(y)), 2, (255, 200, 0), -1)
     return bgr
+
+
+class InputClock(QObject):
+    """Stamps ``owner.last_input`` on the application's input events.
+
+    The console's idle lock and the kiosk's return to the start screen both count from
+    the last input; which events count differs (the kiosk has a touch screen, the
+    console a mouse that moves), so the caller names them.
+    """
+
+    def __init__(self, owner: object, events: tuple[QEvent.Type, ...]) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        super().__init__()
+        self.owner, self.events = owner, events
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in self.events:
+            self.owner.last_input = time.monotonic()
+        return False
