@@ -3,8 +3,8 @@
 Each modality's raw score is first put on a common scale, "how far past its own
 threshold, in units of its genuine spread": face ``(T_face − distance) / 0.10`` with
 T_face the station's face threshold (``matching.face.compare``), finger
-``(score − T_finger) / 0.03`` with T_finger the 0.1 %-FMR finger threshold
-(``matching.fingerprint.thresholds``); 0.10 and 0.03 are roughly the spreads of genuine
+``(score − T_finger) / 0.06`` with T_finger the 0.1 %-FMR finger threshold
+(``matching.fingerprint.thresholds``); 0.10 and 0.06 are roughly the spreads of genuine
 scores above each threshold on the calibration data. The fused score is the sum (the
 sum rule, which Kittler et al. and later NIST studies found the most robust fixed
 rule), accepted at ≥ 0. So a clear finger match can carry a borderline face (glasses,
@@ -20,7 +20,7 @@ from matching.face.compare import THRESHOLD as FACE_THRESHOLD
 from matching.fingerprint.thresholds import VERIFY_FMR, threshold_for_fmr
 
 FACE_SPREAD = 0.10
-FINGER_SPREAD = 0.03
+FINGER_SPREAD = 0.06
 FUSED_THRESHOLD = 0.0
 
 

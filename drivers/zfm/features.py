@@ -22,8 +22,9 @@ from .protocol import TEMPLATE_SIZE
 MAGIC = b"BS"
 MAX_MINUTIAE = (TEMPLATE_SIZE - 4) // 5
 MIN_MINUTIAE = 6
-# score threshold (score × 1000) for security levels 1..5, as a real sensor's table
-LEVEL_THRESHOLDS = {1: 30, 2: 40, 3: 50, 4: 65, 5: 80}
+# score threshold (score × 1000) for security levels 1..5, as a real sensor's table;
+# level 3 is the matcher's 0.1 % false-match point (matching.fingerprint.thresholds)
+LEVEL_THRESHOLDS = {1: 52, 2: 58, 3: 64, 4: 75, 5: 85}
 
 
 class FeatureBackend(Protocol):

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from scipy.special import erf
 
+from .alignment import Outline, make_outline
 from .template import Template
 
 RADIUS = 70.0
@@ -47,6 +48,7 @@ class Cylinders:
     cells: np.ndarray  # (2n, NS*NS) float32: rows 0..n-1 energy per cell, rows n..2n-1 validity
     minutiae: np.ndarray  # (n, 5) the minutiae that own a usable cylinder
     headings: np.ndarray  # (n, 2) unit vectors of their directions, for the matcher's direction gate
+    outline: Outline  # all the template's minutiae and their hull, for the global alignment check
 
     def __len__(self) -> int:
         return len(self.values)
@@ -89,7 +91,7 @@ def make_cylinders(template: Template) -> Cylinders:
     m = template.minutiae
     n = len(m)
     empty = Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS), np.float32),
-                      np.zeros((0, 5)), np.zeros((0, 2)))
+                      np.zeros((0, 5)), np.zeros((0, 2)), make_outline(m))
     if n < 2:
         return empty
     hull = _hull_mask(m, template.width, template.height)
@@ -130,4 +132,5 @@ def make_cylinders(template: Template) -> Cylinders:
         np.concatenate([energy, valid_cells[usable]]).astype(np.float32),
         m[usable],
         np.column_stack([cos, sin])[usable],
+        make_outline(m),
     )

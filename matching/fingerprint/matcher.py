@@ -5,7 +5,9 @@ cylinders' values and two small ones over their 256 spatial cells; the
 best one-to-one pairs (Hungarian assignment, the paper's LSA) are then re-weighted
 by relaxation (pairs whose distances and angles agree with the other pairs keep
 their weight), and the score is the mean of
-the most efficient ones. Scores lie in [0, 1]; see ``thresholds`` for what a
+the most efficient ones. Those pairs then seed a global alignment check
+(``alignment``): the final score is ``lss^0.7 · g^0.3``, so two prints must agree
+locally and as wholes. Scores lie in [0, 1]; see ``thresholds`` for what a
 threshold means in false matches.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .alignment import alignment_score
 from .cylinder import ND, NS, Cylinders, _angle_diff, make_cylinders
 from .template import Template
 
@@ -24,6 +27,7 @@ MU_P, TAU_P = 20, 0.4
 N_REL, W_R = 5, 0.5
 MU_1, TAU_1 = 5.0, -8 / 5
 MU_2, TAU_2 = np.pi / 12, -30.0  # for both angle differences (direction and radial), as in the paper
+W_ALIGNMENT = 0.3  # weight of the global alignment check in the final score (geometric)
 
 
 def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
@@ -58,15 +62,21 @@ def _assigned_pairs(sim: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray
     return ia[order], ib[order]
 
 
-def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
-    """LSS-R: relaxation over the best one-to-one pairs, mean of the most efficient."""
+def consolidate(sim: np.ndarray, ma: np.ndarray,
+                mb: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """LSS-R: relaxation over the best one-to-one pairs, mean of the most efficient.
+
+    Returns the score and the pairs it rests on (indices into A and B), which seed the
+    global alignment check.
+    """
+    none = (0.0, np.zeros(0, int), np.zeros(0, int))
     n_r = min(len(ma), len(mb))
     if n_r == 0:
-        return 0.0
+        return none
     n_p = MIN_NP + int(round(float(_z(n_r, MU_P, TAU_P)) * (MAX_NP - MIN_NP)))
     ia, ib = _assigned_pairs(sim, n_r)
     if len(ia) < 2:
-        return 0.0
+        return none
     lam0 = sim[ia, ib]
     # both sides' pair geometry at once, (2, k, k): the paired minutiae of A, then of B
     p = np.stack([ma[ia], mb[ib]])
@@ -90,13 +100,17 @@ def consolidate(sim: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> float:
         lam = W_R * lam + (1 - W_R) * (rho @ lam) / (k - 1)
     efficiency = lam / np.maximum(lam0, 1e-9)
     top = np.argsort(efficiency)[::-1][: min(n_p, k)]
-    return float(lam[top].mean())
+    return float(lam[top].mean()), ia[top], ib[top]
 
 
 def compare_cylinders(a: Cylinders, b: Cylinders) -> float:
     if len(a) == 0 or len(b) == 0:
         return 0.0
-    return consolidate(local_similarity(a, b), a.minutiae, b.minutiae)
+    local, ia, ib = consolidate(local_similarity(a, b), a.minutiae, b.minutiae)
+    if local <= 0:
+        return 0.0
+    whole = alignment_score(a.outline, b.outline, a.minutiae[ia], b.minutiae[ib])
+    return float(local ** (1 - W_ALIGNMENT) * whole ** W_ALIGNMENT)
 
 
 def compare(a: Template, b: Template) -> float:

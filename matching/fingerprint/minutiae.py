@@ -138,7 +138,7 @@ def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.n
 
 
 def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.ndarray,
-                          border: int = 5, min_distance: float = 7.0,
+                          border: int = 5, min_distance: float = 4.0,
                           min_ridge: int = 3) -> np.ndarray:
     """Drop the usual artefacts: minutiae at the print's edge, clusters, short spurs."""
     if len(minutiae) == 0:
