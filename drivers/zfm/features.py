@@ -9,6 +9,7 @@ byte for byte.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -16,15 +17,18 @@ import numpy as np
 from matching.fingerprint.extractor import extract
 from matching.fingerprint.matcher import compare
 from matching.fingerprint.template import Template
+from matching.fingerprint.thresholds import threshold_for_fmr
 
 from .protocol import TEMPLATE_SIZE
 
 MAGIC = b"BS"
 MAX_MINUTIAE = (TEMPLATE_SIZE - 4) // 5
 MIN_MINUTIAE = 6
-# score threshold (score × 1000) for security levels 1..5, as a real sensor's table;
-# level 3 is the matcher's 0.1 % false-match point (matching.fingerprint.thresholds)
-LEVEL_THRESHOLDS = {1: 52, 2: 58, 3: 64, 4: 75, 5: 85}
+# false-match rate per comparison for security levels 1..5, as a real sensor's table;
+# level 3 is the 1:1 verification point. The score thresholds (score × 1000) follow from
+# the matcher's calibration, rounded up so a level never admits more than its rate.
+LEVEL_FMR = {1: 1e-2, 2: 10**-2.5, 3: 1e-3, 4: 10**-3.5, 5: 1e-4}
+LEVEL_THRESHOLDS = {level: math.ceil(1000 * threshold_for_fmr(fmr)) for level, fmr in LEVEL_FMR.items()}
 
 
 class FeatureBackend(Protocol):

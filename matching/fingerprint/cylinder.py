@@ -77,11 +77,10 @@ def _angle_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return d - TWO_PI * np.floor((d + np.pi) / TWO_PI)
 
 
-def _hull_mask(m: np.ndarray, width: int, height: int) -> np.ndarray:
+def _hull_mask(outline: Outline, width: int, height: int) -> np.ndarray:
     mask = np.zeros((height, width), np.uint8)
-    if len(m) >= 3:
-        hull = cv2.convexHull(m[:, :2].astype(np.float32)).astype(np.int32)
-        cv2.fillConvexPoly(mask, hull, 1)
+    if len(outline.vertices):
+        cv2.fillConvexPoly(mask, outline.vertices.astype(np.int32), 1)
         k = int(2 * HULL_MARGIN + 1)
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     return mask > 0
@@ -90,11 +89,11 @@ def _hull_mask(m: np.ndarray, width: int, height: int) -> np.ndarray:
 def make_cylinders(template: Template) -> Cylinders:
     m = template.minutiae
     n = len(m)
-    empty = Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS), np.float32),
-                      np.zeros((0, 5)), np.zeros((0, 2)), make_outline(m))
+    outline = make_outline(m)
     if n < 2:
-        return empty
-    hull = _hull_mask(m, template.width, template.height)
+        return Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS), np.float32),
+                         np.zeros((0, 5)), np.zeros((0, 2)), outline)
+    hull = _hull_mask(outline, template.width, template.height)
     x, y, d = m[:, 0], m[:, 1], m[:, 2]
     cos, sin = np.cos(d), np.sin(d)
     # absolute positions of each minutia's cell centres: (n, NS*NS)
@@ -132,5 +131,5 @@ def make_cylinders(template: Template) -> Cylinders:
         np.concatenate([energy, valid_cells[usable]]).astype(np.float32),
         m[usable],
         np.column_stack([cos, sin])[usable],
-        make_outline(m),
+        outline,
     )
