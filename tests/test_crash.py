@@ -69,6 +69,11 @@ def test_sigkill_anywhere_loses_nothing_and_duplicates_nothing(central, syntheti
         submitter = _spawn([sys.executable, "-m", "tests.crash_submitter", str(synthetic_fingers),
                             json.dumps(application), "4"])
         _kill_after(submitter, rng.uniform(0.5, 3.0))
+    # on a busy machine every kill above may land before the first seal; one run left to
+    # finish makes sure the deliveries below have packets to be cut short on
+    survivor = _spawn([sys.executable, "-m", "tests.crash_submitter", str(synthetic_fingers),
+                       json.dumps(application), "2"])
+    assert survivor.wait(300) == 0
     # 3. deliveries cut short: the station killed, or the central record killed during intake
     for i in range(12):
         flush = _spawn(BIOSTATION + ["outbox", "flush"])
