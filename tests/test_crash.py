@@ -36,6 +36,12 @@ def _spawn(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _submitter(synthetic_fingers, application: dict, count: int) -> subprocess.Popen:
+    """A station process sealing ``count`` records into the outbox (tests.crash_submitter)."""
+    return _spawn([sys.executable, "-m", "tests.crash_submitter", str(synthetic_fingers),
+                   json.dumps(application), str(count)])
+
+
 def _kill_after(proc: subprocess.Popen, delay: float) -> None:
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline and proc.poll() is None:
@@ -66,14 +72,10 @@ def test_sigkill_anywhere_loses_nothing_and_duplicates_nothing(central, syntheti
         _kill_after(enroll, rng.uniform(1.0, 7.0))
     # 2. killed while sealing records into the outbox
     for _ in range(8):
-        submitter = _spawn([sys.executable, "-m", "tests.crash_submitter", str(synthetic_fingers),
-                            json.dumps(application), "4"])
-        _kill_after(submitter, rng.uniform(0.5, 3.0))
+        _kill_after(_submitter(synthetic_fingers, application, 4), rng.uniform(0.5, 3.0))
     # on a busy machine every kill above may land before the first seal; one run left to
     # finish makes sure the deliveries below have packets to be cut short on
-    survivor = _spawn([sys.executable, "-m", "tests.crash_submitter", str(synthetic_fingers),
-                       json.dumps(application), "2"])
-    assert survivor.wait(300) == 0
+    assert _submitter(synthetic_fingers, application, 2).wait(300) == 0
     # 3. deliveries cut short: the station killed, or the central record killed during intake
     for i in range(12):
         flush = _spawn(BIOSTATION + ["outbox", "flush"])
