@@ -40,13 +40,15 @@ class Outline:
     normals: np.ndarray  # (h, 2)
     offsets: np.ndarray  # (h,) each edge's distance term: inside where p·n - offset <= 0
     headings: np.ndarray  # (n, 2) unit vectors of the minutiae's directions
+    lifted: np.ndarray  # (n, 4) x, y, x² + y², 1: squared distances to A as one product
 
 
 def make_outline(minutiae: np.ndarray) -> Outline:
     pts = minutiae[:, :2].astype(np.float64)
     headings = np.column_stack([np.cos(minutiae[:, 2]), np.sin(minutiae[:, 2])])
+    lifted = np.column_stack([pts, (pts * pts).sum(axis=1), np.ones(len(pts))])
     if len(pts) < 3:
-        return Outline(minutiae, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0), headings)
+        return Outline(minutiae, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0), headings, lifted)
     hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
     edges = np.roll(hull, -1, axis=0) - hull
     normals = np.column_stack([edges[:, 1], -edges[:, 0]])
@@ -54,15 +56,19 @@ def make_outline(minutiae: np.ndarray) -> Outline:
     # outward: the centroid must lie on the inner side of every edge
     if np.mean(np.einsum("hc,hc->h", hull.mean(axis=0) - hull, normals)) > 0:
         normals = -normals
-    return Outline(minutiae, hull, normals, np.einsum("hc,hc->h", hull, normals), headings)
+    return Outline(minutiae, hull, normals, np.einsum("hc,hc->h", hull, normals), headings, lifted)
 
 
-def _inside(points: np.ndarray, outline: Outline) -> np.ndarray:
-    """(..., n) whether each point of ``points`` (..., n, 2) lies within the outline."""
+def _count_inside(x: np.ndarray, y: np.ndarray, outline: Outline) -> np.ndarray:
+    """(k,) how many of each row's points (``x``, ``y`` both (k, n)) lie within the outline.
+
+    The hull's edges run along the first axis of the product, so the test over edges is
+    an element-wise maximum of a few rows rather than a reduction along a short last axis.
+    """
     if len(outline.vertices) == 0:
-        return np.ones(points.shape[:-1], bool)
-    side = points @ outline.normals.T - outline.offsets  # (..., n, h) signed distances
-    return (side <= OUTLINE_MARGIN).all(axis=-1)
+        return np.full(len(x), x.shape[1])
+    side = outline.normals @ np.stack([x.reshape(-1), y.reshape(-1)]) - outline.offsets[:, None]
+    return (side.max(axis=0) <= OUTLINE_MARGIN).reshape(x.shape).sum(axis=1)
 
 
 def alignment_score(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.ndarray) -> float:
@@ -72,30 +78,42 @@ def alignment_score(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.nda
     ``m`` counts the minutiae of A with a partner in B and of B with a partner in A,
     the smaller of the two, which equals a one-to-one count unless two partners crowd
     within the radius (minutiae closer than that are removed at extraction).
+
+    Why it is written this way: the check runs on every comparison, and a dense test
+    of every seed × minutia of A × minutia of B took as long as the rest of the
+    comparison. All squared distances come from one product of lifted coordinates
+    (``|p - q|² = [x, y, |p|², 1] · [-2x', -2y', 1, |q|²]``); only the few pairs within
+    reach (a fraction of a percent) have their directions compared.
     """
     A, B = a.minutiae, b.minutiae
     if len(seeds_a) == 0 or len(A) == 0 or len(B) == 0:
         return 0.0
+    k, nb = len(seeds_a), len(B)
     rot = seeds_a[:, 2] - seeds_b[:, 2]  # (k,)
     c, s = np.cos(rot)[:, None], np.sin(rot)[:, None]
     bx, by = B[None, :, 0] - seeds_b[:, 0, None], B[None, :, 1] - seeds_b[:, 1, None]
     tx = c * bx - s * by + seeds_a[:, 0, None]  # (k, nb): B in A's frame
     ty = s * bx + c * by + seeds_a[:, 1, None]
-    dx = A[None, :, 0, None] - tx[:, None, :]
-    dy = A[None, :, 1, None] - ty[:, None, :]
-    reach = RADIUS + RADIUS_GROWTH * np.hypot(A[None, :, 0] - seeds_a[:, 0, None],
-                                              A[None, :, 1] - seeds_a[:, 1, None])  # (k, na)
-    # directions within MAX_ANGLE: the cosine of their difference, from unit vectors
-    cb, sb = b.headings[:, 0], b.headings[:, 1]
-    rcb, rsb = c * cb - s * sb, s * cb + c * sb  # (k, nb): B's directions turned by rot
-    agree = a.headings[None, :, 0, None] * rcb[:, None, :] + a.headings[None, :, 1, None] * rsb[:, None, :]
-    near = (dx * dx + dy * dy < (reach * reach)[:, :, None]) & (agree > COS_MAX_ANGLE)
-    matched = np.minimum(near.any(axis=2).sum(axis=1), near.any(axis=1).sum(axis=1))  # (k,)
+    lifted_b = np.stack([-2 * tx, -2 * ty, np.ones_like(tx), tx * tx + ty * ty]).reshape(4, k * nb)
+    dist2 = (a.lifted @ lifted_b).reshape(len(A), k, nb)
+    reach = RADIUS + RADIUS_GROWTH * np.hypot(A[:, 0, None] - seeds_a[None, :, 0],
+                                              A[:, 1, None] - seeds_a[None, :, 1])  # (na, k)
+    ik_a, ib = np.divmod(np.flatnonzero(dist2 < (reach * reach)[:, :, None]), nb)
+    ia, ik = np.divmod(ik_a, k)
+    # of the pairs within reach, those whose directions agree within MAX_ANGLE: the cosine
+    # of the difference, from unit vectors, B's turned by its seed's rotation
+    hb, ck, sk = b.headings[ib], c[ik, 0], s[ik, 0]
+    agree = (a.headings[ia, 0] * (ck * hb[:, 0] - sk * hb[:, 1])
+             + a.headings[ia, 1] * (sk * hb[:, 0] + ck * hb[:, 1])) > COS_MAX_ANGLE
+    ia, ik, ib = ia[agree], ik[agree], ib[agree]
+    with_partner_a = np.zeros((k, len(A)), bool)
+    with_partner_a[ik, ia] = True
+    with_partner_b = np.zeros((k, nb), bool)
+    with_partner_b[ik, ib] = True
+    matched = np.minimum(with_partner_a.sum(axis=1), with_partner_b.sum(axis=1))  # (k,)
     # A in B's frame, by the inverse transform, to test against B's own outline
     ax, ay = A[None, :, 0] - seeds_a[:, 0, None], A[None, :, 1] - seeds_a[:, 1, None]
-    ta = np.stack([c * ax + s * ay + seeds_b[:, 0, None],
-                   -s * ax + c * ay + seeds_b[:, 1, None]], axis=-1)  # (k, na, 2)
-    n_a = _inside(ta, b).sum(axis=1)
-    n_b = _inside(np.stack([tx, ty], axis=-1), a).sum(axis=1)
+    n_a = _count_inside(c * ax + s * ay + seeds_b[:, 0, None], -s * ax + c * ay + seeds_b[:, 1, None], b)
+    n_b = _count_inside(tx, ty, a)
     score = matched**2 / (np.maximum(n_a, MIN_COUNT) * np.maximum(n_b, MIN_COUNT))
     return float(min(score.max(), 1.0))

@@ -13,6 +13,8 @@ threshold means in false matches.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -30,8 +32,8 @@ MU_2, TAU_2 = np.pi / 12, -30.0  # for both angle differences (direction and rad
 W_ALIGNMENT = 0.3  # weight of the global alignment check in the final score (geometric)
 
 
-def _z(v: np.ndarray | float, mu: float, tau: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(np.clip(-tau * (np.asarray(v) - mu), -50, 50)))
+def _z_scalar(v: float, mu: float, tau: float) -> float:
+    return 1.0 / (1.0 + math.exp(min(max(-tau * (v - mu), -50.0), 50.0)))
 
 
 def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
@@ -73,31 +75,33 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     n_r = min(len(ma), len(mb))
     if n_r == 0:
         return none
-    n_p = MIN_NP + int(round(float(_z(n_r, MU_P, TAU_P)) * (MAX_NP - MIN_NP)))
+    n_p = MIN_NP + int(round(_z_scalar(n_r, MU_P, TAU_P) * (MAX_NP - MIN_NP)))
     ia, ib = _assigned_pairs(sim, n_r)
     if len(ia) < 2:
         return none
     lam0 = sim[ia, ib]
-    # both sides' pair geometry at once, (2, k, k): the paired minutiae of A, then of B
-    p = np.stack([ma[ia], mb[ib]])
-    x, y = p[:, :, 0], p[:, :, 1]
-    dx, dy = x[:, None, :] - x[:, :, None], y[:, None, :] - y[:, :, None]
-    dist = np.sqrt(dx * dx + dy * dy)
+    # each side's pair geometry, (k, k): d[i, j] is from pair i's minutia to pair j's
+    pa, pb = ma[ia], mb[ib]
+    dxa, dya = pa[None, :, 0] - pa[:, None, 0], pa[None, :, 1] - pa[:, None, 1]
+    dxb, dyb = pb[None, :, 0] - pb[:, None, 0], pb[None, :, 1] - pb[:, None, 1]
     # how the pair (i, j)'s relative direction and radial angle differ between A and B;
-    # with delta = direction in A minus direction in B, both are differences of deltas
-    delta = p[0, :, 2] - p[1, :, 2]
-    bearing = np.arctan2(dy, dx)
-    d23 = np.abs(_angle_diff(np.stack([delta[:, None] - delta[None, :],
-                                       delta[:, None] - (bearing[0] - bearing[1])]), 0.0))
+    # with delta = direction in A minus direction in B, both are differences of deltas.
+    # The bearing of j from i turns by atan2(cross, dot) between A and B: one arctangent
+    delta = pa[:, 2] - pb[:, 2]
+    turn = np.arctan2(dxb * dya - dyb * dxa, dxa * dxb + dya * dyb)
+    d23 = np.abs(_angle_diff(np.stack([delta[:, None] - delta[None, :], delta[:, None] - turn]), 0.0))
     # rho = Z(d1; mu1, tau1) * Z(d2; mu2, tau2) * Z(d3; mu3, tau3), with Z(v) = 1 / (1 + e^(-tau (v - mu)))
-    d1 = np.minimum(np.abs(dist[0] - dist[1]), 60.0)  # past 60 px Z is 0 already; keeps exp finite
+    d1 = np.minimum(np.abs(np.sqrt(dxa * dxa + dya * dya) - np.sqrt(dxb * dxb + dyb * dyb)), 60.0)
+    # past 60 px Z is 0 already; the bound keeps exp finite
     rho = 1.0 / ((1.0 + np.exp(-TAU_1 * (d1 - MU_1)))
                  * np.prod(1.0 + np.exp(-TAU_2 * (d23 - MU_2)), axis=0))
-    np.fill_diagonal(rho, 0)
-    lam = lam0.copy()
-    k = len(lam)
+    k = len(lam0)
+    # lam <- W_R lam + (1 - W_R) rho lam / (k - 1), N_REL times: one matrix, N_REL products
+    step = rho * ((1 - W_R) / (k - 1))
+    np.fill_diagonal(step, W_R)
+    lam = lam0
     for _ in range(N_REL):
-        lam = W_R * lam + (1 - W_R) * (rho @ lam) / (k - 1)
+        lam = step @ lam
     efficiency = lam / np.maximum(lam0, 1e-9)
     top = np.argsort(efficiency)[::-1][: min(n_p, k)]
     return float(lam[top].mean()), ia[top], ib[top]
