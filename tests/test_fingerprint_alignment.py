@@ -7,6 +7,7 @@ import numpy as np
 from matching.fingerprint.alignment import (
     COS_MAX_ANGLE,
     MIN_COUNT,
+    OUTLINE_MARGIN,
     RADIUS,
     RADIUS_GROWTH,
     Outline,
@@ -27,7 +28,7 @@ def _moved(m: np.ndarray, angle: float, shift: tuple[float, float]) -> np.ndarra
 
 def _inside(points: np.ndarray, outline: Outline) -> np.ndarray:
     side = points @ outline.normals.T - outline.offsets
-    return (side <= 10.0).all(axis=-1)
+    return (side <= OUTLINE_MARGIN).all(axis=-1)
 
 
 def _dense_reference(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.ndarray) -> float:
