@@ -4,6 +4,10 @@ A cylinder is a 16×16 grid of spatial cells of radius R around a minutia, rotat
 to its direction, with 6 sections of relative direction; each cell sums Gaussian
 contributions of the neighbouring minutiae. Cells outside the print (the convex
 hull of the minutiae) are invalid and excluded from comparisons.
+
+Only the 208 cells whose centres lie within the radius are kept: the other 48 of the
+grid are invalid in every cylinder (the paper's ξ), so storing them would only add
+zeros to every product the matcher takes.
 """
 
 from __future__ import annotations
@@ -39,13 +43,13 @@ class Cylinders:
 
     Validity is a property of a spatial cell, the same in all its direction sections,
     so the sums that only need validity (norms over the common cells, the common cell
-    count) run over the 256 spatial cells, not the 1,536 values: ``cells`` stacks each
+    count) run over the 208 spatial cells, not the 1,248 values: ``cells`` stacks each
     cylinder's per-cell energy (sum of squared values over the sections) above its 0/1
     cell validity, and two products of these stacks give all three sums.
     """
 
-    values: np.ndarray  # (n, NS*NS*ND) float32, zero where invalid
-    cells: np.ndarray  # (2n, NS*NS) float32: rows 0..n-1 energy per cell, rows n..2n-1 validity
+    values: np.ndarray  # (n, CELLS*ND) float32, zero where invalid
+    cells: np.ndarray  # (2n, CELLS) float32: rows 0..n-1 energy per cell, rows n..2n-1 validity
     minutiae: np.ndarray  # (n, 5) the minutiae that own a usable cylinder
     headings: np.ndarray  # (n, 2) unit vectors of their directions, for the matcher's direction gate
     outline: Outline  # all the template's minutiae and their hull, for the global alignment check
@@ -54,16 +58,19 @@ class Cylinders:
         return len(self.values)
 
 
-def _cell_centres() -> tuple[np.ndarray, np.ndarray]:
+def _grid_centres() -> tuple[np.ndarray, np.ndarray]:
+    """Centres of the NS×NS grid's cells (row-major), relative to the minutia before rotation."""
     idx = np.arange(NS)
     i, j = np.meshgrid(idx, idx, indexing="xy")
-    # cell (i, j) centre relative to the minutia before rotation
-    cx = (i - (NS + 1) / 2 + 1) * DELTA_S
-    cy = (j - (NS + 1) / 2 + 1) * DELTA_S
-    return cx.reshape(-1), cy.reshape(-1)
+    return ((i - (NS + 1) / 2 + 1) * DELTA_S).reshape(-1), ((j - (NS + 1) / 2 + 1) * DELTA_S).reshape(-1)
 
 
-_CX, _CY = _cell_centres()
+_GX, _GY = _grid_centres()
+_DISC = _GX**2 + _GY**2 <= RADIUS**2
+GRID_INDEX = np.flatnonzero(_DISC)  # where each kept cell sits in the NS×NS grid
+CELLS = len(GRID_INDEX)  # 208 of the 256
+_CX, _CY = _GX[_DISC], _GY[_DISC]
+CELLS = len(GRID_INDEX)  # 208 of the 256
 _DPHI = -np.pi + (np.arange(ND) + 0.5) * DELTA_D
 
 
@@ -91,20 +98,19 @@ def make_cylinders(template: Template) -> Cylinders:
     n = len(m)
     outline = make_outline(m)
     if n < 2:
-        return Cylinders(np.zeros((0, NS * NS * ND), np.float32), np.zeros((0, NS * NS), np.float32),
+        return Cylinders(np.zeros((0, CELLS * ND), np.float32), np.zeros((0, CELLS), np.float32),
                          np.zeros((0, 5)), np.zeros((0, 2)), outline)
     hull = _hull_mask(outline, template.width, template.height)
     x, y, d = m[:, 0], m[:, 1], m[:, 2]
     cos, sin = np.cos(d), np.sin(d)
-    # absolute positions of each minutia's cell centres: (n, NS*NS)
+    # absolute positions of each minutia's cell centres: (n, CELLS)
     px = x[:, None] + _CX[None] * cos[:, None] - _CY[None] * sin[:, None]
     py = y[:, None] + _CX[None] * sin[:, None] + _CY[None] * cos[:, None]
-    inside_disc = (_CX**2 + _CY**2) <= RADIUS**2
     pxi = np.clip(np.round(px).astype(int), 0, template.width - 1)
     pyi = np.clip(np.round(py).astype(int), 0, template.height - 1)
     in_image = (px >= 0) & (px < template.width) & (py >= 0) & (py < template.height)
-    valid_cells = inside_disc[None] & in_image & hull[pyi, pxi]  # (n, NS*NS)
-    # spatial contribution of minutia t to each cell of minutia s: (n, NS*NS, n)
+    valid_cells = in_image & hull[pyi, pxi]  # (n, CELLS)
+    # spatial contribution of minutia t to each cell of minutia s: (n, CELLS, n)
     dx = px[:, :, None] - x[None, None, :]
     dy = py[:, :, None] - y[None, None, :]
     dist2 = dx * dx + dy * dy
@@ -118,10 +124,16 @@ def make_cylinders(template: Template) -> Cylinders:
     lo = (diff - DELTA_D / 2) / (SIGMA_D * np.sqrt(2))
     hi = (diff + DELTA_D / 2) / (SIGMA_D * np.sqrt(2))
     directional = 0.5 * (erf(hi) - erf(lo))  # (n, n, ND)
-    total = np.einsum("sct,std->scd", spatial, directional)  # (n, NS*NS, ND)
+    total = np.einsum("sct,std->scd", spatial, directional)  # (n, CELLS, ND)
     values = 1.0 / (1.0 + np.exp(-TAU_PSI * (total - MU_PSI)))
-    neighbours = (np.sqrt(dist2[:, :, :]) <= RADIUS + 3 * SIGMA_S).any(axis=1) & ~np.eye(n, dtype=bool)
-    usable = (valid_cells.sum(axis=1) >= MIN_VALID_FRACTION * inside_disc.sum()) & (
+    # a neighbour lies within R + 3σ of some centre of the whole square grid, corners included
+    reach2 = (RADIUS + 3 * SIGMA_S) ** 2
+    gx, gy = _GX[~_DISC], _GY[~_DISC]
+    qx = (x[:, None] + gx[None] * cos[:, None] - gy[None] * sin[:, None])[:, :, None] - x[None, None, :]
+    qy = (y[:, None] + gx[None] * sin[:, None] + gy[None] * cos[:, None])[:, :, None] - y[None, None, :]
+    corners = (qx * qx + qy * qy <= reach2).any(axis=1)
+    neighbours = ((dist2 <= reach2).any(axis=1) | corners) & ~np.eye(n, dtype=bool)
+    usable = (valid_cells.sum(axis=1) >= MIN_VALID_FRACTION * CELLS) & (
         neighbours.sum(axis=1) >= MIN_NEIGHBOURS
     )
     values = np.where(valid_cells[:, :, None], values, 0)[usable]

@@ -17,20 +17,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cylinder import ND, NS, Cylinders, make_cylinders
+from .cylinder import CELLS, GRID_INDEX, ND, NS, Cylinders, make_cylinders
 from .matcher import compare_cylinders
 from .template import Template
 
 POOLED = 64
 TOP_LOCAL = 8
+# which of the 64 pooled cells (2×2 blocks of the NS×NS grid) each cylinder cell falls in
+_ROW, _COLUMN = np.divmod(GRID_INDEX, NS)
+_POOLING = np.zeros((CELLS, POOLED), np.float32)
+_POOLING[np.arange(CELLS), (_ROW // 2) * (NS // 2) + _COLUMN // 2] = 1
 
 
 def pooled(c: Cylinders) -> np.ndarray:
     """(n, 64) unit vectors: cylinders summed over direction and 2×2 cells."""
     if len(c) == 0:
         return np.zeros((0, POOLED), np.float32)
-    cells = c.values.reshape(len(c), NS, NS, ND).sum(axis=3)
-    small = cells.reshape(len(c), NS // 2, 2, NS // 2, 2).sum(axis=(2, 4)).reshape(len(c), -1)
+    small = c.values.reshape(len(c), CELLS, ND).sum(axis=2) @ _POOLING
     small = small - small.mean(axis=1, keepdims=True)
     norm = np.linalg.norm(small, axis=1, keepdims=True)
     return (small / np.maximum(norm, 1e-6)).astype(np.float32)
