@@ -74,7 +74,7 @@ _DISC = _GX**2 + _GY**2 <= RADIUS**2
 GRID_INDEX = np.flatnonzero(_DISC)  # where each kept cell sits in the NS×NS grid
 CELLS = len(GRID_INDEX)  # 208 of the 256
 _CX, _CY = _GX[_DISC], _GY[_DISC]
-CELLS = len(GRID_INDEX)  # 208 of the 256
+_CORNER_X, _CORNER_Y = _GX[~_DISC], _GY[~_DISC]  # the 48 left out, still used for neighbours
 _DPHI = -np.pi + (np.arange(ND) + 0.5) * DELTA_D
 
 
@@ -132,9 +132,9 @@ def make_cylinders(template: Template) -> Cylinders:
     values = 1.0 / (1.0 + np.exp(-TAU_PSI * (total - MU_PSI)))
     # a neighbour lies within R + 3σ of some centre of the whole square grid, corners included
     reach2 = (RADIUS + 3 * SIGMA_S) ** 2
-    gx, gy = _GX[~_DISC], _GY[~_DISC]
-    qx = (x[:, None] + gx[None] * cos[:, None] - gy[None] * sin[:, None])[:, :, None] - x[None, None, :]
-    qy = (y[:, None] + gx[None] * sin[:, None] + gy[None] * cos[:, None])[:, :, None] - y[None, None, :]
+    gx, gy = _CORNER_X[None], _CORNER_Y[None]
+    qx = (x[:, None] + gx * cos[:, None] - gy * sin[:, None])[:, :, None] - x[None, None, :]
+    qy = (y[:, None] + gx * sin[:, None] + gy * cos[:, None])[:, :, None] - y[None, None, :]
     corners = (qx * qx + qy * qy <= reach2).any(axis=1)
     neighbours = ((dist2 <= reach2).any(axis=1) | corners) & ~np.eye(n, dtype=bool)
     usable = (valid_cells.sum(axis=1) >= MIN_VALID_FRACTION * CELLS) & (
