@@ -1,11 +1,12 @@
-"""1:N fingerprint search: the vectorised first stage agrees with a plain loop, mates come first."""
+"""1:N fingerprint search: the vectorised first stage agrees with a plain loop, mates come first,
+pooling sums the right cells."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from matching.fingerprint.cylinder import make_cylinders
+from matching.fingerprint.cylinder import CELLS, GRID_INDEX, ND, NS, make_cylinders
 from matching.fingerprint.extractor import extract
 from matching.fingerprint.search import TOP_LOCAL, FingerprintGallery, pooled
 from matching.fingerprint.template import Template
@@ -42,3 +43,16 @@ def test_first_stage_equals_a_loop_over_templates(synthetic_fingers):
         best = np.sort(sims.max(axis=1))[::-1][:TOP_LOCAL]
         expected.append(best.mean())
     assert np.allclose(fast, expected, atol=1e-5)
+
+
+def test_pooling_sums_each_2x2_block_of_the_whole_grid(synthetic_fingers):
+    """Cylinders keep only the cells within the radius; pooling must still sum the right
+    2×2 blocks of the 16×16 grid, as when the grid was stored whole."""
+    c = make_cylinders(_templates(synthetic_fingers, 1)["001"])
+    assert len(c) > 0 and len(GRID_INDEX) == CELLS < NS * NS
+    grid = np.zeros((len(c), NS * NS, ND), np.float32)
+    grid[:, GRID_INDEX] = c.values.reshape(len(c), CELLS, ND)
+    blocks = grid.sum(axis=2).reshape(len(c), NS // 2, 2, NS // 2, 2).sum(axis=(2, 4)).reshape(len(c), -1)
+    blocks -= blocks.mean(axis=1, keepdims=True)
+    expected = blocks / np.linalg.norm(blocks, axis=1, keepdims=True)
+    assert np.allclose(pooled(c), expected, atol=1e-5)
