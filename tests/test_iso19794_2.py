@@ -41,7 +41,20 @@ def test_layout_matches_the_standard(template):
     assert int.from_bytes(record[18:20], "big") == 197  # 500 dpi in pixels per centimetre
     assert record[22] == 1 and record[24] == 7
     assert record[27] == len(template)
+    extended = 24 + 4 + 6 * len(template)  # the extended data block: its length, then one area
+    rows, cols = template.flow.angle.shape
+    assert int.from_bytes(record[extended : extended + 2], "big") == 4 + 4 + 2 * rows * cols
+    assert int.from_bytes(record[extended + 2 : extended + 4], "big") >= 0x0100  # vendor-defined
+    assert len(record) == extended + 2 + 4 + 4 + 2 * rows * cols
+
+
+def test_template_without_flow_has_no_extended_data(template):
+    from dataclasses import replace
+
+    record = encode_record(replace(template, flow=None))
     assert len(record) == 24 + 4 + 6 * len(template) + 2
+    assert record[-2:] == b"\x00\x00"
+    assert decode_record(record)[0].flow is None
 
 
 def test_stored_template_still_matches(template):

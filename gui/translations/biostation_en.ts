@@ -752,6 +752,10 @@
         <translation>{count} synthetic fingerprint images written to {folder}.</translation>
     </message>
     <message>
+        <source>template.bad_extension</source>
+        <translation>The fingerprint template is damaged (extended data, {reason}).</translation>
+    </message>
+    <message>
         <source>template.bad_length</source>
         <translation>The fingerprint template says it is {declared} bytes long but is {actual}.</translation>
     </message>

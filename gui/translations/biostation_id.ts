@@ -752,6 +752,10 @@
         <translation>{count} gambar sidik jari sintetis ditulis ke {folder}.</translation>
     </message>
     <message>
+        <source>template.bad_extension</source>
+        <translation>Templat sidik jari rusak (data tambahan, {reason}).</translation>
+    </message>
+    <message>
         <source>template.bad_length</source>
         <translation>Templat sidik jari menyatakan panjang {declared} bita tetapi berisi {actual}.</translation>
     </message>

@@ -72,7 +72,13 @@ def _count_inside(x: np.ndarray, y: np.ndarray, outline: Outline) -> np.ndarray:
 
 
 def alignment_score(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.ndarray) -> float:
-    """Best ``m² / (n_a · n_b)`` in [0, 1] over the transforms the seed pairs propose.
+    """Best ``m² / (n_a · n_b)`` in [0, 1] over the transforms the seed pairs propose."""
+    scores = alignment_scores(a, b, seeds_a, seeds_b)
+    return float(scores.max()) if len(scores) else 0.0
+
+
+def alignment_scores(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.ndarray) -> np.ndarray:
+    """``m² / (n_a · n_b)`` in [0, 1] for the transform each seed pair proposes, (k,).
 
     ``seeds_a``/``seeds_b`` are (k, >=3) rows of paired minutiae (x, y, direction).
     ``m`` counts the minutiae of A with a partner in B and of B with a partner in A,
@@ -87,7 +93,7 @@ def alignment_score(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.nda
     """
     A, B = a.minutiae, b.minutiae
     if len(seeds_a) == 0 or len(A) == 0 or len(B) == 0:
-        return 0.0
+        return np.zeros(len(seeds_a))
     k, nb = len(seeds_a), len(B)
     rot = seeds_a[:, 2] - seeds_b[:, 2]  # (k,)
     c, s = np.cos(rot)[:, None], np.sin(rot)[:, None]
@@ -116,4 +122,4 @@ def alignment_score(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.nda
     n_a = _count_inside(c * ax + s * ay + seeds_b[:, 0, None], -s * ax + c * ay + seeds_b[:, 1, None], b)
     n_b = _count_inside(tx, ty, a)
     score = matched**2 / (np.maximum(n_a, MIN_COUNT) * np.maximum(n_b, MIN_COUNT))
-    return float(min(score.max(), 1.0))
+    return np.minimum(score, 1.0)

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import erf
 
 from .alignment import Outline, make_outline
+from .ridge_flow import FlowGrid, flow_grid
 from .template import Template
 
 RADIUS = 70.0
@@ -57,6 +58,7 @@ class Cylinders:
     minutiae: np.ndarray  # (n, 5) the minutiae that own a usable cylinder
     headings: np.ndarray  # (n, 2) unit vectors of their directions, for the matcher's direction gate
     outline: Outline  # all the template's minutiae and their hull, for the global alignment check
+    flow: FlowGrid | None = None  # the print's ridge flow, when its template carries one
 
     def __len__(self) -> int:
         return len(self.values)
@@ -101,9 +103,10 @@ def make_cylinders(template: Template) -> Cylinders:
     m = template.minutiae
     n = len(m)
     outline = make_outline(m)
+    flow = flow_grid(template.flow) if template.flow is not None else None
     if n < 2:
         return Cylinders(np.zeros((0, CELLS * ND), np.float32), np.zeros((0, CELLS), np.float32),
-                         np.zeros((0, 5)), np.zeros((0, 2)), outline)
+                         np.zeros((0, 5)), np.zeros((0, 2)), outline, flow)
     hull = _hull_mask(outline, template.width, template.height)
     x, y, d = m[:, 0], m[:, 1], m[:, 2]
     cos, sin = np.cos(d), np.sin(d)
@@ -148,4 +151,5 @@ def make_cylinders(template: Template) -> Cylinders:
         m[usable],
         np.column_stack([cos, sin])[usable],
         outline,
+        flow,
     )

@@ -1,7 +1,8 @@
 """Image to template, as a pipeline of small stages (after SourceAFIS's layout).
 
 segment → normalise → orientation → ridge period → Gabor enhancement → binarise →
-thin → crossing-number minutiae → remove false minutiae → minutia quality.
+thin → crossing-number minutiae → remove false minutiae → minutia quality; the
+orientation field is also kept, coarsely, as the template's ridge flow.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .frequency import ridge_period
 from .image import TARGET_DPI, as_gray_500dpi
 from .minutiae import minutiae_from_skeleton, remove_false_minutiae, thin
 from .orientation import orientation_field, smooth_orientation
+from .ridge_flow import ridge_flow
 from .segmentation import foreground_mask
 from .template import Template
 
@@ -58,7 +60,7 @@ def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
         rows = np.column_stack([kept[:, :4], quality])
     else:
         rows = np.zeros((0, 5))
-    template = Template(width=w, height=h, minutiae=rows)
+    template = Template(width=w, height=h, minutiae=rows, flow=ridge_flow(theta, coherence, mask))
     return Extraction(template, gray, mask, theta, coherence, period, enhanced, skeleton)
 
 

@@ -8,6 +8,12 @@ device (2), image width and height (2+2), resolution in pixels per centimetre
 units of 360/256 degrees, counter-clockwise; quality 0–100), and a 2-byte extended
 data length. Angles are counter-clockwise in the standard and ``atan2(dy, dx)`` with
 y down in our templates, so the writer negates them.
+
+The extended data holds the template's ridge flow, when it has one, as one
+vendor-defined area (type ``FLOW_AREA``; the standard leaves 0x0100–0xFFFF to vendors):
+rows and columns (2 + 2 bytes), then the angle bytes and the coherence bytes row by row.
+A reader that does not know the type skips it and still has every minutia; this
+reader skips areas it does not know in the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import struct
 
 import numpy as np
 
+from .ridge_flow import OUTSIDE, RidgeFlow
 from .template import Template
 
 FORMAT_ID = b"FMR\x00"
@@ -23,6 +30,9 @@ VERSION = b" 20\x00"
 HEADER = struct.Struct(">4s4sIHHHHHBB")
 VIEW = struct.Struct(">BBBB")
 MINUTIA = struct.Struct(">HHBB")
+AREA = struct.Struct(">HH")  # extended data area: type, length of its data
+GRID = struct.Struct(">HH")  # the flow area's rows and columns
+FLOW_AREA = 0x0101
 _TYPE_TO_ISO = {1: 0b01, 2: 0b10}
 _ISO_TO_TYPE = {0b01: 1, 0b10: 2, 0b00: 0}
 
@@ -52,11 +62,59 @@ def encode_record(template: Template, position: int = 0, impression_type: int = 
         angle = int(round(np.mod(-direction, 2 * np.pi) / (2 * np.pi) * 256)) % 256
         body += MINUTIA.pack((_TYPE_TO_ISO.get(int(kind), 0) << 14) | xi, yi, angle,
                              max(0, min(100, int(round(quality)))))
-    body += b"\x00\x00"  # no extended data
+    body += _extended_data(template.flow)
     length = HEADER.size + len(body)
     header = HEADER.pack(FORMAT_ID, VERSION, length, 0, template.width, template.height,
                          _ppcm(template.dpi), _ppcm(template.dpi), 1, 0)
     return header + bytes(body)
+
+
+def _extended_data(flow: RidgeFlow | None) -> bytes:
+    """The extended data block: its 2-byte length, then the flow area if there is one."""
+    if flow is None:
+        return b"\x00\x00"
+    rows, cols = flow.angle.shape
+    area = GRID.pack(rows, cols) + flow.angle.tobytes() + flow.coherence.tobytes()
+    if AREA.size + len(area) > 0xFFFF:  # a print too large to describe; its minutiae still go
+        return b"\x00\x00"
+    return struct.pack(">H", AREA.size + len(area)) + AREA.pack(FLOW_AREA, len(area)) + area
+
+
+def _read_flow(data: bytes, offset: int) -> RidgeFlow | None:
+    """The ridge flow from the extended data block at ``offset``, None when it has none."""
+    if offset + 2 > len(data):
+        raise FingerprintRecordError("template.truncated", length=len(data))
+    (block,) = struct.unpack_from(">H", data, offset)
+    offset += 2
+    end = offset + block
+    if end > len(data):
+        raise FingerprintRecordError("template.truncated", length=len(data))
+    flow = None
+    while offset < end:
+        if offset + AREA.size > end:
+            raise FingerprintRecordError("template.bad_extension", reason="area header")
+        kind, size = AREA.unpack_from(data, offset)
+        offset += AREA.size
+        if offset + size > end:
+            raise FingerprintRecordError("template.bad_extension", reason="area length")
+        if kind == FLOW_AREA:
+            flow = _flow_from(data[offset : offset + size])
+        offset += size
+    return flow
+
+
+def _flow_from(area: bytes) -> RidgeFlow:
+    if len(area) < GRID.size:
+        raise FingerprintRecordError("template.bad_extension", reason="ridge flow")
+    rows, cols = GRID.unpack_from(area)
+    cells = rows * cols
+    if len(area) != GRID.size + 2 * cells:
+        raise FingerprintRecordError("template.bad_extension", reason="ridge flow")
+    grids = np.frombuffer(area, np.uint8, offset=GRID.size).reshape(2, rows, cols)
+    angle = grids[0]
+    if ((angle > 179) & (angle != OUTSIDE)).any():
+        raise FingerprintRecordError("template.bad_extension", reason="ridge flow")
+    return RidgeFlow(angle.copy(), grids[1].copy())
 
 
 def decode_record(data: bytes) -> tuple[Template, int]:
@@ -82,9 +140,10 @@ def decode_record(data: bytes) -> tuple[Template, int]:
             raise FingerprintRecordError("template.bad_minutia", index=i)
         direction = np.mod(-angle / 256 * 2 * np.pi, 2 * np.pi)
         rows.append((tx & 0x3FFF, ry & 0x3FFF, direction, kind, q))
+    flow = _read_flow(data, offset + count * MINUTIA.size)
     dpi = int(round(xres * 2.54)) if xres else 500
     template = Template(width=width, height=height, minutiae=np.array(rows, float).reshape(-1, 5),
-                        quality=quality, dpi=dpi)
+                        quality=quality, dpi=dpi, flow=flow)
     return template, position
 
 

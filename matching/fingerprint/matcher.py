@@ -7,8 +7,10 @@ by relaxation (pairs whose distances and angles agree with the other pairs keep
 their weight), and the score is the mean of
 the most efficient ones. Those pairs then seed a global alignment check
 (``alignment``): the final score is ``lss^0.7 · g^0.3``, so two prints must agree
-locally and as wholes. Scores lie in [0, 1]; see ``thresholds`` for what a
-threshold means in false matches.
+locally and as wholes. When both templates carry their ridge flow, the three best
+alignments are each weighed also by how well the flows agree under them
+(``ridge_flow``), and the best product wins. Scores lie in [0, 1]; see ``thresholds``
+for what a threshold means in false matches.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import math
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .alignment import alignment_score
+from .alignment import alignment_scores
 from .cylinder import ND, NS, Cylinders, _angle_diff, make_cylinders
+from .ridge_flow import flow_factors
 from .template import Template
 
 MIN_COMMON_CELLS = 0.6 * (np.pi * (NS / 2) ** 2) * ND  # cells both cylinders see
@@ -30,6 +33,7 @@ N_REL, W_R = 5, 0.5
 MU_1, TAU_1 = 5.0, -8 / 5
 MU_2, TAU_2 = np.pi / 12, -30.0  # for both angle differences (direction and radial), as in the paper
 W_ALIGNMENT = 0.3  # weight of the global alignment check in the final score (geometric)
+FLOW_SEEDS = 3  # alignments whose ridge-flow agreement is measured (the rest would rarely win)
 
 
 def _z_scalar(v: float, mu: float, tau: float) -> float:
@@ -113,8 +117,18 @@ def compare_cylinders(a: Cylinders, b: Cylinders) -> float:
     local, ia, ib = consolidate(local_similarity(a, b), a.minutiae, b.minutiae)
     if local <= 0:
         return 0.0
-    whole = alignment_score(a.outline, b.outline, a.minutiae[ia], b.minutiae[ib])
-    return float(local ** (1 - W_ALIGNMENT) * whole ** W_ALIGNMENT)
+    seeds_a, seeds_b = a.minutiae[ia], b.minutiae[ib]
+    wholes = alignment_scores(a.outline, b.outline, seeds_a, seeds_b) ** W_ALIGNMENT
+    if a.flow is not None and b.flow is not None:
+        # the best few alignments, each judged also by how well the ridge flows agree under it
+        best = np.argsort(-wholes, kind="stable")[:FLOW_SEEDS]
+        sa, sb = seeds_a[best], seeds_b[best]
+        rotation = sa[:, 2] - sb[:, 2]
+        c, s = np.cos(rotation), np.sin(rotation)
+        shift = np.column_stack([sa[:, 0] - (c * sb[:, 0] - s * sb[:, 1]),
+                                 sa[:, 1] - (s * sb[:, 0] + c * sb[:, 1])])
+        wholes = wholes[best] * flow_factors(a.flow, b.flow, rotation, shift, sb[:, :2])
+    return float(local ** (1 - W_ALIGNMENT) * wholes.max())
 
 
 def compare(a: Template, b: Template) -> float:

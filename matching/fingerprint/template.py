@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ridge_flow import RidgeFlow
+
 
 @dataclass(frozen=True)
 class Template:
@@ -13,6 +15,9 @@ class Template:
 
     ``minutiae`` rows are ``(x, y, direction, kind, quality)``; direction in radians,
     ``atan2(dy, dx)`` with y down; kind 1 ending / 2 bifurcation; quality 0–100.
+    ``flow`` is the print's ridge orientation grid, when the template was extracted
+    here (a template from elsewhere, or from a sensor's own buffer, has none and is
+    compared on its minutiae alone).
     """
 
     width: int
@@ -20,6 +25,7 @@ class Template:
     minutiae: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))
     quality: int = 0  # image quality 0–100 (see quality.py)
     dpi: int = 500
+    flow: RidgeFlow | None = None
 
     def __post_init__(self) -> None:
         m = np.asarray(self.minutiae, dtype=np.float64).reshape(-1, 5)
@@ -34,6 +40,7 @@ class Template:
             and (self.width, self.height, self.quality, self.dpi)
             == (other.width, other.height, other.quality, other.dpi)
             and np.array_equal(self.minutiae, other.minutiae)
+            and self.flow == other.flow
         )
 
     __hash__ = None  # type: ignore[assignment]
