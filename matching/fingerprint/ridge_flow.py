@@ -4,15 +4,15 @@ Minutiae say where ridges end and split; between them a print still carries its 
 orientation everywhere. Two impressions of one finger, laid on each other by the
 matcher's alignment, run their ridges the same way wherever both show the finger; two
 fingers that happen to share a few similar minutia neighbourhoods mostly do not. The
-template keeps the orientation on a 16-px grid (a quarter of a byte per pixel-block
-pair: an angle in degrees and a coherence), the matcher lays one grid on the other
-under each of its best alignments and scores the agreement.
+template keeps the orientation on a 16-px grid (two bytes a grid point: an angle in
+degrees and a coherence), the matcher lays one grid on the other under each of its best
+alignments and scores the agreement.
 
-Only disagreement it can trust lowers a score: each block counts by the lower of its
-two coherences (smudged or scarred blocks say little), and the whole factor fades out
-when the overlap's mean coherence is low, so a poor print is judged on its minutiae
-as before rather than punished for its blur. Each block takes its best agreement among
-the other print's block and that block's eight neighbours, which forgives the 10–20 px
+Only disagreement it can trust lowers a score: each grid point counts by the lower of
+its two coherences (smudged or scarred areas say little), and the whole factor fades
+out when the overlap's mean coherence is low, so a poor print is judged on its minutiae
+as before rather than punished for its blur. Each point takes its best agreement among
+the other print's nearest point and that point's eight neighbours, which forgives the 10–20 px
 by which skin stretches between impressions (FVC2004 DB1 needs it). Measured on the 22
 FVC runs in docs/accuracy.md (session 8).
 """
