@@ -1,7 +1,7 @@
 """Comparing two templates: MCC local similarities consolidated by LSS-R.
 
 Local similarities of all cylinder pairs come from one matrix product over the
-cylinders' values and two small ones over their 256 spatial cells; the
+cylinders' values and two small ones over their 208 spatial cells; the
 best one-to-one pairs (Hungarian assignment, the paper's LSA) are then re-weighted
 by relaxation (pairs whose distances and angles agree with the other pairs keep
 their weight), and the score is the mean of
