@@ -81,9 +81,10 @@ def _extended_data(flow: RidgeFlow | None) -> bytes:
 
 
 def _read_flow(data: bytes, offset: int) -> RidgeFlow | None:
-    """The ridge flow from the extended data block at ``offset``, None when it has none."""
-    if offset + 2 > len(data):
-        raise FingerprintRecordError("template.truncated", length=len(data))
+    """The ridge flow from the extended data block at ``offset``, None when it has none.
+
+    The caller has checked that the block's 2-byte length is within the record.
+    """
     (block,) = struct.unpack_from(">H", data, offset)
     offset += 2
     end = offset + block

@@ -33,7 +33,7 @@ N_REL, W_R = 5, 0.5
 MU_1, TAU_1 = 5.0, -8 / 5
 MU_2, TAU_2 = np.pi / 12, -30.0  # for both angle differences (direction and radial), as in the paper
 W_ALIGNMENT = 0.3  # weight of the global alignment check in the final score (geometric)
-FLOW_SEEDS = 3  # alignments whose ridge-flow agreement is measured (the rest would rarely win)
+FLOW_SEEDS = 3  # alignments whose ridge-flow agreement is measured (2 or 5 measured worse, docs/accuracy.md)
 
 
 def _z_scalar(v: float, mu: float, tau: float) -> float:

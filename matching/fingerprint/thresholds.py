@@ -2,10 +2,12 @@
 
 Measured on FVC2000 DB4_B and FVC2002 DB4_B, both at native resolution and through the
 ZFM view (256×288, 4 bits), pooled: about 11,500 impostor comparisons. Those two sets
-are not in ``make eval``'s accuracy sets, so the thresholds are not tuned on the data we
-report. Reproduce with ``matching.evaluation.fvc.evaluate_folder`` on the two folders and
-the impostor quantiles (the 0.01 % point rests on about one impostor pair: treat it as
-an estimate, not a guarantee).
+have no accuracy target, so the thresholds are not fitted on the sets the targets are
+judged on; the matcher's own parameters (session 8's ridge-flow power among them) were
+chosen over all 22 runs, these included. Reproduce with
+``matching.evaluation.fvc.evaluate_folder`` on the two folders and the impostor quantiles
+(the 0.01 % point rests on about one impostor pair: treat it as an estimate, not a
+guarantee).
 """
 
 from __future__ import annotations
