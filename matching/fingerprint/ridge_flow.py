@@ -20,6 +20,7 @@ FVC runs in docs/accuracy.md (session 8).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -87,10 +88,13 @@ class FlowGrid:
     ``around`` holds, for every grid point, those vectors of the point and its eight
     neighbours and a penalty that keeps a neighbour off the finger from ever being the
     best: 27 rows, so that a comparison gathers all it needs in one ``take`` (a gather
-    along the short axis, or nine of them, cost three times as much).
+    along the short axis, or nine of them, cost three times as much). Only the first
+    template of a comparison reads it, so it is built the first time it is asked for:
+    a 1:N gallery, whose templates are always the second, never holds it (it would be
+    as large as the template's cylinders).
     """
 
-    around: np.ndarray  # (27, rows * cols): cos 2θ of the 9, sin 2θ of the 9, penalties
+    flow: RidgeFlow
     weight: np.ndarray  # (rows * cols,) coherence 0–1, 0 off the finger
     inside: np.ndarray  # (rows * cols,) bool
     shape: tuple[int, int]  # rows, cols
@@ -99,21 +103,29 @@ class FlowGrid:
     point_sin2: np.ndarray
     point_weight: np.ndarray
 
+    @cached_property
+    def around(self) -> np.ndarray:
+        """(27, rows * cols): cos 2θ of the point and its 8 neighbours, sin 2θ, penalties."""
+        rows, cols = self.shape
+        inside = self.inside.reshape(rows, cols)
+        doubled = 2 * np.radians(self.flow.angle.astype(np.float64))
+        cos2 = np.pad(np.where(inside, np.cos(doubled), 0.0), 1)
+        sin2 = np.pad(np.where(inside, np.sin(doubled), 0.0), 1)
+        penalty = np.pad(np.where(inside, 0.0, -3.0), 1, constant_values=-3.0)
+        shifted = [(grid[1 + dy : 1 + dy + rows, 1 + dx : 1 + dx + cols].reshape(-1))
+                   for grid in (cos2, sin2, penalty) for dy, dx in _OFFSETS]
+        return np.array(shifted).reshape(27, rows * cols)
+
 
 def flow_grid(flow: RidgeFlow) -> FlowGrid:
     rows, cols = flow.angle.shape
     inside = flow.angle != OUTSIDE
     doubled = 2 * np.radians(flow.angle.astype(np.float64))
     weight = np.where(inside, flow.coherence / 255.0, 0.0)
-    cos2 = np.pad(np.where(inside, np.cos(doubled), 0.0), 1)
-    sin2 = np.pad(np.where(inside, np.sin(doubled), 0.0), 1)
-    penalty = np.pad(np.where(inside, 0.0, -3.0), 1, constant_values=-3.0)
-    shifted = [(grid[1 + dy : 1 + dy + rows, 1 + dx : 1 + dx + cols].reshape(-1))
-               for grid in (cos2, sin2, penalty) for dy, dx in _OFFSETS]
     r, c = np.nonzero(inside)
     points = np.column_stack([c * STEP + STEP // 2, r * STEP + STEP // 2]).astype(np.float64)
-    return FlowGrid(np.array(shifted).reshape(27, rows * cols), weight.reshape(-1), inside.reshape(-1),
-                    (rows, cols), points, np.cos(doubled[r, c]), np.sin(doubled[r, c]), weight[r, c])
+    return FlowGrid(flow, weight.reshape(-1), inside.reshape(-1), (rows, cols), points,
+                    np.cos(doubled[r, c]), np.sin(doubled[r, c]), weight[r, c])
 
 
 def flow_factors(a: FlowGrid, b: FlowGrid, rotations: np.ndarray, shifts: np.ndarray,
