@@ -16,6 +16,7 @@ for what a threshold means in false matches.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -111,24 +112,63 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     return float(lam[top].mean()), ia[top], ib[top]
 
 
-def compare_cylinders(a: Cylinders, b: Cylinders) -> float:
+def _rigid(seeds_a: np.ndarray, seeds_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotations (k,) and shifts (k, 2) that put each seed of B on its partner in A."""
+    rotation = seeds_a[:, 2] - seeds_b[:, 2]
+    c, s = np.cos(rotation), np.sin(rotation)
+    shift = np.column_stack([seeds_a[:, 0] - (c * seeds_b[:, 0] - s * seeds_b[:, 1]),
+                             seeds_a[:, 1] - (s * seeds_b[:, 0] + c * seeds_b[:, 1])])
+    return rotation, shift
+
+
+def _best(a: Cylinders, b: Cylinders) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """The score and the seed pair (one minutia of A, one of B) its alignment rests on."""
     if len(a) == 0 or len(b) == 0:
-        return 0.0
+        return 0.0, None, None
     local, ia, ib = consolidate(local_similarity(a, b), a.minutiae, b.minutiae)
     if local <= 0:
-        return 0.0
+        return 0.0, None, None
     seeds_a, seeds_b = a.minutiae[ia], b.minutiae[ib]
     wholes = alignment_scores(a.outline, b.outline, seeds_a, seeds_b) ** W_ALIGNMENT
     if a.flow is not None and b.flow is not None:
         # the best few alignments, each judged also by how well the ridge flows agree under it
         best = np.argsort(-wholes, kind="stable")[:FLOW_SEEDS]
-        sa, sb = seeds_a[best], seeds_b[best]
-        rotation = sa[:, 2] - sb[:, 2]
-        c, s = np.cos(rotation), np.sin(rotation)
-        shift = np.column_stack([sa[:, 0] - (c * sb[:, 0] - s * sb[:, 1]),
-                                 sa[:, 1] - (s * sb[:, 0] + c * sb[:, 1])])
-        wholes = wholes[best] * flow_factors(a.flow, b.flow, rotation, shift, sb[:, :2])
-    return float(local ** (1 - W_ALIGNMENT) * wholes.max())
+        seeds_a, seeds_b = seeds_a[best], seeds_b[best]
+        rotation, shift = _rigid(seeds_a, seeds_b)
+        wholes = wholes[best] * flow_factors(a.flow, b.flow, rotation, shift, seeds_b[:, :2])
+    k = int(np.argmax(wholes))
+    return float(local ** (1 - W_ALIGNMENT) * wholes[k]), seeds_a[k], seeds_b[k]
+
+
+def compare_cylinders(a: Cylinders, b: Cylinders) -> float:
+    return _best(a, b)[0]
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The rigid transform from B's frame to A's that a comparison's score rests on."""
+
+    rotation: float  # radians
+    shift: np.ndarray  # (2,) px
+
+    def carry(self, points: np.ndarray) -> np.ndarray:
+        """(n, 2) points of B in A's frame."""
+        c, s = math.cos(self.rotation), math.sin(self.rotation)
+        return points @ np.array([[c, s], [-s, c]]) + self.shift
+
+    def carry_back(self, points: np.ndarray) -> np.ndarray:
+        """(n, 2) points of A in B's frame."""
+        c, s = math.cos(self.rotation), math.sin(self.rotation)
+        return (points - self.shift) @ np.array([[c, -s], [s, c]])
+
+
+def align(a: Cylinders, b: Cylinders) -> tuple[float, Alignment | None]:
+    """The score of ``compare_cylinders`` and the alignment it rests on (None at 0)."""
+    score, seed_a, seed_b = _best(a, b)
+    if seed_a is None or seed_b is None:
+        return score, None
+    rotation, shift = _rigid(seed_a[None], seed_b[None])
+    return score, Alignment(float(rotation[0]), shift[0])
 
 
 def compare(a: Template, b: Template) -> float:
