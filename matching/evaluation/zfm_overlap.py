@@ -37,7 +37,7 @@ from matching.fingerprint.zfm_image import zfm_window
 from .fvc import finger_id, folder_dpi, list_images
 
 HARDLY = 0.05  # a share of the visible print below this shows hardly any of the same finger
-STEP = 4  # px between the print points counted: the share to within a fraction of a percent
+STEP = 4  # px between the print points counted each way: one in 16 of the print's pixels
 
 
 @dataclass(frozen=True)
