@@ -1,7 +1,7 @@
 """Image to template, as a pipeline of small stages (after SourceAFIS's layout).
 
-segment → normalise → orientation → ridge period → Gabor enhancement → binarise →
-thin → crossing-number minutiae → remove false minutiae → minutia quality; the
+segment → normalise → orientation → ridge period → Gabor enhancement → minutia region →
+binarise → thin → crossing-number minutiae → remove false minutiae → minutia quality; the
 orientation field is also kept, coarsely, as the template's ridge flow.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 from .enhancement import gabor_enhance, normalize
 from .frequency import ridge_period
 from .image import TARGET_DPI, as_gray_500dpi
+from .minutia_region import minutia_region
 from .minutiae import minutiae_from_skeleton, remove_false_minutiae, thin
 from .orientation import orientation_field, smooth_orientation
 from .ridge_flow import ridge_flow
@@ -45,13 +46,13 @@ def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
     theta = smooth_orientation(theta, 4.0)
     period = ridge_period(signal, mask)
     enhanced = gabor_enhance(signal, theta, period, mask)
-    # where the ridge flow is unreadable, there are no trustworthy minutiae
-    usable = mask & (cv2.GaussianBlur(coherence, (0, 0), 4) > 0.25)
-    usable = cv2.morphologyEx(usable.astype(np.uint8), cv2.MORPH_OPEN, np.ones((9, 9), np.uint8)) > 0
+    usable = minutia_region(mask, coherence, enhanced)
     binary = (enhanced > 0) & usable
     skeleton = thin(binary)
     raw, lengths = minutiae_from_skeleton(skeleton, usable, theta)
-    kept = remove_false_minutiae(raw, lengths, usable)
+    # the edge filter measures from the finger's edge: measured from the minutia region's too, it
+    # dropped real minutiae around every unreadable patch (docs/accuracy.md, session 10)
+    kept = remove_false_minutiae(raw, lengths, mask)
     if len(kept):
         xi, yi = kept[:, 0].astype(int), kept[:, 1].astype(int)
         dist = cv2.distanceTransform(np.pad(usable.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]

@@ -138,7 +138,7 @@ def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.n
 
 
 CLOUD_RADIUS = 12.0  # px at 500 dpi, about one and a fifth ridge periods
-MAX_CLOUD_SIZE = 3  # neighbours within CLOUD_RADIUS a real minutia may have
+MAX_CLOUD_SIZE = 2  # neighbours within CLOUD_RADIUS a real minutia may have
 
 
 def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.ndarray,
@@ -152,7 +152,8 @@ def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.nd
     noise (a smudge, the 4-bit ZFM image of a sweep sensor's print) breaks ridges into
     many, and each false minutia is a chance for an impostor pair to agree. The idea is
     SourceAFIS's cloud filter; its own numbers (20 px, 4) and four other pairs were
-    measured and this one kept (docs/accuracy.md, 2026-11-28 session 5).
+    measured in session 5, which kept 12 px and 3; session 10's wider minutia region
+    lets more noise through, and 2 measured better with it (docs/accuracy.md).
     """
     if len(minutiae) == 0:
         return minutiae

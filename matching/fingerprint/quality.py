@@ -52,6 +52,9 @@ def _blocks(values: np.ndarray, mask: np.ndarray, size: int = 16) -> list[np.nda
     return out
 
 
+COUNTED_QUALITY = 10  # minutia quality (0–100) from which a minutia counts towards the feature
+
+
 def quality_features(d: Extraction) -> dict[str, float]:
     mask = d.mask
     area = float(mask.sum())
@@ -71,7 +74,9 @@ def quality_features(d: Extraction) -> dict[str, float]:
     share = [b.mean() for b in _blocks((d.enhanced > 0).astype(np.float32), mask)]
     f["uniformity"] = float(np.clip(1 - np.std(share) / 0.2, 0, 1)) if share else 0.0
     m = d.template.minutiae
-    count = min(1.0, len(m) / 30.0)
+    # only minutiae in readable ridge flow count: the Gabor filter draws ridges into noise,
+    # and the extractor finds minutiae on them, but with a quality near 1
+    count = min(1.0, int((m[:, 4] >= COUNTED_QUALITY).sum()) / 30.0)
     mean_q = float(m[:, 4].mean() / 100) if len(m) else 0.0
     f["minutiae"] = count * (0.5 + 0.5 * mean_q)
     return f
