@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 from matching.fingerprint.extractor import extract_details
-from matching.fingerprint.minutia_region import RAW_COHERENCE, minutia_region
+from matching.fingerprint.minutia_region import BLUR, RAW_COHERENCE, minutia_region
 from matching.fingerprint.synth import make_impression, make_master
 from station.finger_check import finger_image_problem
 
@@ -24,7 +24,7 @@ def test_a_dry_patch_stays_in_the_region_where_the_raw_gate_loses_it():
     box = (slice(140, 220), slice(110, 190))
     dry = _dry(image, box, rng)
     d = extract_details(dry)
-    raw_only = d.mask & (cv2.GaussianBlur(d.coherence, (0, 0), 4) > RAW_COHERENCE)
+    raw_only = d.mask & (cv2.GaussianBlur(d.coherence, (0, 0), BLUR) > RAW_COHERENCE)
     region = minutia_region(d.mask, d.coherence, d.enhanced)
     assert d.mask[box].mean() > 0.9  # the patch is on the finger
     assert region[box].mean() > raw_only[box].mean() + 0.15
