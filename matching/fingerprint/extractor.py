@@ -50,8 +50,8 @@ def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
     binary = (enhanced > 0) & usable
     skeleton = thin(binary)
     raw, lengths = minutiae_from_skeleton(skeleton, usable, theta)
-    # the edge filter measures from the finger's edge: measured from the minutia region's too, it
-    # dropped real minutiae around every unreadable patch (docs/accuracy.md, session 10)
+    # the edge filter measures from the finger's edge, not the minutia region's: that keeps the
+    # minutiae next to unreadable patches, which measured better (docs/accuracy.md, session 10)
     kept = remove_false_minutiae(raw, lengths, mask)
     if len(kept):
         xi, yi = kept[:, 0].astype(int), kept[:, 1].astype(int)

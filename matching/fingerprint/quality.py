@@ -75,7 +75,7 @@ def quality_features(d: Extraction) -> dict[str, float]:
     f["uniformity"] = float(np.clip(1 - np.std(share) / 0.2, 0, 1)) if share else 0.0
     m = d.template.minutiae
     # only minutiae in readable ridge flow count: the Gabor filter draws ridges into noise,
-    # and the extractor finds minutiae on them, but with a quality near 1
+    # and the extractor finds minutiae on them, but of low quality (blurred noise: median 2)
     count = min(1.0, int((m[:, 4] >= COUNTED_QUALITY).sum()) / 30.0)
     mean_q = float(m[:, 4].mean() / 100) if len(m) else 0.0
     f["minutiae"] = count * (0.5 + 0.5 * mean_q)
