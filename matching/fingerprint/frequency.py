@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import cv2
 import numpy as np
 
@@ -10,27 +12,46 @@ STEP = 16
 MIN_PERIOD, MAX_PERIOD = 5.0, 15.0
 
 
+@cache
+def _band_dft() -> tuple[np.ndarray, np.ndarray]:
+    """The Hann-windowed DFT's rows for the in-band frequencies of one half-plane, and their radii.
+
+    Only frequencies whose period lies in [MIN_PERIOD, MAX_PERIOD] can be a ridge peak.
+    A block is real, so the power at -f equals the power at f, and no in-band frequency
+    is its own mirror: half the band holds every distinct power once, and the DFT at
+    those 58 frequencies, one matrix product for all blocks, costs a fraction of a full
+    32×32 FFT of each (docs/performance.md, session 12).
+    """
+    f = np.fft.fftfreq(BLOCK)
+    fy, fx = np.meshgrid(f, f, indexing="ij")
+    radius = np.hypot(fx, fy)
+    band = (radius >= 1 / MAX_PERIOD) & (radius <= 1 / MIN_PERIOD)
+    half = (fy > 0) | ((fy == 0) & (fx > 0))
+    ky, kx = np.nonzero(band & half)
+    y, x = np.mgrid[0:BLOCK, 0:BLOCK]
+    phase = 2 * np.pi * (np.outer(y.ravel(), fy[ky, kx]) + np.outer(x.ravel(), fx[ky, kx]))
+    window = np.outer(np.hanning(BLOCK), np.hanning(BLOCK)).ravel()[:, None]
+    return np.concatenate([np.cos(phase) * window, np.sin(phase) * window], axis=1), radius[ky, kx]
+
+
 def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.ndarray:
     """Per-pixel ridge period (pixels at 500 dpi), smoothed and filled where unsure."""
     f = img.astype(np.float32)
     h, w = f.shape
-    ys = list(range(0, max(1, h - BLOCK + 1), STEP))
-    xs = list(range(0, max(1, w - BLOCK + 1), STEP))
-    blocks = np.stack([f[y : y + BLOCK, x : x + BLOCK] for y in ys for x in xs])
-    if blocks.shape[1:] != (BLOCK, BLOCK):
+    if h < BLOCK or w < BLOCK:
         return np.full((h, w), default, np.float32)
-    blocks = blocks - blocks.mean(axis=(1, 2), keepdims=True)
-    window = np.outer(np.hanning(BLOCK), np.hanning(BLOCK)).astype(np.float32)
-    spectrum = np.abs(np.fft.fft2(blocks * window)) ** 2
-    fy = np.fft.fftfreq(BLOCK)[:, None]
-    fx = np.fft.fftfreq(BLOCK)[None, :]
-    radius = np.sqrt(fx**2 + fy**2)
-    band = (radius >= 1 / MAX_PERIOD) & (radius <= 1 / MIN_PERIOD)
-    spectrum[:, ~band] = 0
-    flat = spectrum.reshape(len(blocks), -1)
-    peak = flat.argmax(axis=1)
-    strength = flat.max(axis=1) / (flat.sum(axis=1) + 1e-9)
-    period = 1.0 / np.maximum(radius.reshape(-1)[peak], 1e-6)
+    ys = range(0, h - BLOCK + 1, STEP)
+    xs = range(0, w - BLOCK + 1, STEP)
+    windows = np.lib.stride_tricks.sliding_window_view(f, (BLOCK, BLOCK))[::STEP, ::STEP]
+    blocks = windows.reshape(-1, BLOCK * BLOCK).astype(np.float64)
+    blocks -= blocks.mean(axis=1, keepdims=True)
+    dft, radius = _band_dft()
+    parts = blocks @ dft
+    power = parts[:, : len(radius)] ** 2 + parts[:, len(radius) :] ** 2
+    peak = power.argmax(axis=1)
+    # the peak's share of the whole band's power, both halves of it
+    strength = power.max(axis=1) / (2 * power.sum(axis=1) + 1e-9)
+    period = 1.0 / radius[peak]
     grid = period.reshape(len(ys), len(xs)).astype(np.float32)
     conf = strength.reshape(len(ys), len(xs)).astype(np.float32)
     mgrid = cv2.resize(mask.astype(np.uint8), (len(xs), len(ys)), interpolation=cv2.INTER_NEAREST)
