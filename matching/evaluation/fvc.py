@@ -71,13 +71,19 @@ def _extract_one(job: tuple[str, int, str | None]) -> tuple[Template, float]:
 _CYLINDERS: list[Cylinders] = []
 
 
-def _init_worker(templates: list[Template]) -> None:
-    """One BLAS thread per worker: the pool already runs one worker per core, and two
-    BLAS threads in each would fight over the cores and slow every comparison."""
+def _share_cores(threads: int) -> None:
+    """The cores divided among the workers, for OpenCV and BLAS alike: with one worker a
+    core, two threads in each would fight over the cores and slow every extraction and
+    comparison (docs/performance.md, session 12)."""
     from threadpoolctl import threadpool_limits
 
+    cv2.setNumThreads(threads)
+    threadpool_limits(threads)
+
+
+def _init_worker(threads: int, templates: list[Template]) -> None:
     global _CYLINDERS
-    threadpool_limits(1)
+    _share_cores(threads)
     _CYLINDERS = [make_cylinders(t) for t in templates]
 
 
@@ -98,8 +104,9 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
         raise ValueError(f"{folder} holds fewer than two fingerprint images")
     resolution = folder_dpi(folder, dpi)
     workers = workers or min(2, os.cpu_count() or 1)
+    threads = max(1, (os.cpu_count() or 1) // workers)
     jobs = [(str(p), resolution, sensor) for p in images]
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=_share_cores, initargs=(threads,)) as pool:
         extracted = []
         for result in pool.map(_extract_one, jobs, chunksize=4):
             extracted.append(result)
@@ -112,7 +119,8 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     chunks = [pairs[k : k + 200] for k in range(0, len(pairs), 200)]
     scores: list[float] = []
     micros: list[float] = []
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(templates,)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker,
+                             initargs=(threads, templates)) as pool:
         for chunk_scores, chunk_micros in pool.map(_compare_chunk, chunks):
             scores += chunk_scores
             micros += chunk_micros
