@@ -135,7 +135,10 @@ def issue_token(engine: Engine, name: str) -> str:
     """A one-time registration token for a station called ``name``; only its hash is kept."""
     if not name.strip() or len(name) > 100:
         raise CentralError(422, "central.bad_station_name")
-    token = secrets.token_urlsafe(24)
+    # the prefix names what the string is, and keeps it from starting with "-": one
+    # token in 64 from token_urlsafe does, and the command line then reads
+    # ``--token -x…`` as a missing argument
+    token = "bst_" + secrets.token_urlsafe(24)
     with engine.begin() as conn:
         conn.execute(db.station_tokens.insert().values(token_hash=_token_hash(token), name=name.strip(),
                                                        created_at=now_utc()))
