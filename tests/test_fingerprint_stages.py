@@ -55,6 +55,13 @@ def test_a_thick_fork_thins_to_three_endings_and_one_bifurcation():
     assert skeleton.sum() < 0.4 * img.sum()
 
 
+def test_thinning_reads_any_nonzero_pixel_as_ridge():
+    img = np.zeros((40, 60), np.uint8)
+    cv2.line(img, (5, 20), (55, 20), 255, 5)
+    np.testing.assert_array_equal(thin(img), thin(img > 0))
+    assert set(np.unique(thin(img))) == {0, 1}
+
+
 def test_thinning_nothing_gives_nothing():
     assert not thin(np.zeros((30, 30), bool)).any()
 

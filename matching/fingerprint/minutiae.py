@@ -48,7 +48,7 @@ def _neighbour_code(img: np.ndarray) -> np.ndarray:
 
 def thin(binary: np.ndarray, max_iterations: int = 40) -> np.ndarray:
     """Zhang–Suen thinning to one-pixel ridges (OpenCV's ximgproc is not available here)."""
-    img = binary.astype(np.uint8)
+    img = (np.asarray(binary) > 0).astype(np.uint8)  # the tables read 0/1, whatever came in
     ys, xs = np.nonzero(img)
     if len(ys) == 0:
         return img
