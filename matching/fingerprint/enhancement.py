@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from itertools import product
 
 import cv2
 import numpy as np
@@ -51,18 +52,17 @@ def gabor_enhance(signal: np.ndarray, theta: np.ndarray, period: np.ndarray,
     out = np.zeros_like(signal)
     key = np.where(mask, obins * 100 + pbins, -1)
     h, w = signal.shape
-    for ty in range(0, h, TILE):
-        for tx in range(0, w, TILE):
-            tile = key[ty : ty + TILE, tx : tx + TILE]
-            for k in np.unique(tile[tile >= 0]):
-                ys, xs = np.nonzero(tile == k)
-                ys, xs = ys + ty, xs + tx
-                o, p = divmod(int(k), 100)
-                kernel = gabor_kernel(o, p * PERIOD_STEP)
-                pad = kernel.shape[0] // 2
-                ya, yb = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
-                xa, xb = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
-                filtered = cv2.filter2D(signal[ya:yb, xa:xb], cv2.CV_32F, kernel,
-                                        borderType=cv2.BORDER_REFLECT)
-                out[ys, xs] = filtered[ys - ya, xs - xa]
+    for ty, tx in product(range(0, h, TILE), range(0, w, TILE)):
+        tile = key[ty : ty + TILE, tx : tx + TILE]
+        for k in np.unique(tile[tile >= 0]):
+            ys, xs = np.nonzero(tile == k)
+            ys, xs = ys + ty, xs + tx
+            o, p = divmod(int(k), 100)
+            kernel = gabor_kernel(o, p * PERIOD_STEP)
+            pad = kernel.shape[0] // 2
+            ya, yb = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
+            xa, xb = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
+            filtered = cv2.filter2D(signal[ya:yb, xa:xb], cv2.CV_32F, kernel,
+                                    borderType=cv2.BORDER_REFLECT)
+            out[ys, xs] = filtered[ys - ya, xs - xa]
     return out

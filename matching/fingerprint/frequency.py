@@ -19,8 +19,8 @@ def _band_dft() -> tuple[np.ndarray, np.ndarray]:
     Only frequencies whose period lies in [MIN_PERIOD, MAX_PERIOD] can be a ridge peak.
     A block is real, so the power at -f equals the power at f, and no in-band frequency
     is its own mirror: half the band holds every distinct power once, and the DFT at
-    those 58 frequencies, one matrix product for all blocks, costs a fraction of a full
-    32×32 FFT of each (docs/performance.md, session 12).
+    those frequencies (58 for periods of 5–15 px), one matrix product for all blocks,
+    costs a fraction of a full 32×32 FFT of each (docs/performance.md, session 12).
     """
     f = np.fft.fftfreq(BLOCK)
     fy, fx = np.meshgrid(f, f, indexing="ij")
@@ -40,9 +40,8 @@ def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.
     h, w = f.shape
     if h < BLOCK or w < BLOCK:
         return np.full((h, w), default, np.float32)
-    ys = range(0, h - BLOCK + 1, STEP)
-    xs = range(0, w - BLOCK + 1, STEP)
     windows = np.lib.stride_tricks.sliding_window_view(f, (BLOCK, BLOCK))[::STEP, ::STEP]
+    rows, cols = windows.shape[:2]
     blocks = windows.reshape(-1, BLOCK * BLOCK).astype(np.float64)
     blocks -= blocks.mean(axis=1, keepdims=True)
     dft, radius = _band_dft()
@@ -52,9 +51,9 @@ def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.
     # the peak's share of the whole band's power, both halves of it
     strength = power.max(axis=1) / (2 * power.sum(axis=1) + 1e-9)
     period = 1.0 / radius[peak]
-    grid = period.reshape(len(ys), len(xs)).astype(np.float32)
-    conf = strength.reshape(len(ys), len(xs)).astype(np.float32)
-    mgrid = cv2.resize(mask.astype(np.uint8), (len(xs), len(ys)), interpolation=cv2.INTER_NEAREST)
+    grid = period.reshape(rows, cols).astype(np.float32)
+    conf = strength.reshape(rows, cols).astype(np.float32)
+    mgrid = cv2.resize(mask.astype(np.uint8), (cols, rows), interpolation=cv2.INTER_NEAREST)
     weight = conf * (mgrid > 0)
     if weight.sum() < 1e-6:
         return np.full((h, w), default, np.float32)

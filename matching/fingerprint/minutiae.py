@@ -36,9 +36,8 @@ def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _FIRST_PASS, _SECOND_PASS, _CROSSINGS = _zhang_suen_tables()
-_BIT_WEIGHTS = np.zeros((3, 3), np.float32)
-for _bit, (_dy, _dx) in enumerate(_OFFSETS):
-    _BIT_WEIGHTS[1 + _dy, 1 + _dx] = 1 << _bit
+_BIT_WEIGHTS = np.zeros((3, 3), np.float32)  # neighbour i (in _OFFSETS order) weighs 2**i
+_BIT_WEIGHTS[tuple(1 + np.array(_OFFSETS).T)] = 1 << np.arange(8)
 
 
 def _neighbour_code(img: np.ndarray) -> np.ndarray:
