@@ -41,6 +41,11 @@ class Outline:
     offsets: np.ndarray  # (h,) each edge's distance term: inside where p·n - offset <= 0
     headings: np.ndarray  # (n, 2) unit vectors of the minutiae's directions
     lifted: np.ndarray  # (n, 4) x, y, x² + y², 1: squared distances to A as one product
+    # each edge as a row of weights on homogeneous points, so that one product gives every
+    # point's p·n - offset: [normal, -offset] for [x, y, 1] and [-normal / 2, -offset] for
+    # [-2x, -2y, 1], the form the distance product already holds B's points in
+    edges: np.ndarray  # (h, 3)
+    edges_lifted: np.ndarray  # (h, 3)
 
 
 def make_outline(minutiae: np.ndarray) -> Outline:
@@ -48,7 +53,9 @@ def make_outline(minutiae: np.ndarray) -> Outline:
     headings = np.column_stack([np.cos(minutiae[:, 2]), np.sin(minutiae[:, 2])])
     lifted = np.column_stack([pts, (pts * pts).sum(axis=1), np.ones(len(pts))])
     if len(pts) < 3:
-        return Outline(minutiae, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0), headings, lifted)
+        none = np.zeros((0, 3))
+        return Outline(minutiae, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0), headings, lifted,
+                       none, none)
     hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
     edges = np.roll(hull, -1, axis=0) - hull
     normals = np.column_stack([edges[:, 1], -edges[:, 0]])
@@ -56,19 +63,23 @@ def make_outline(minutiae: np.ndarray) -> Outline:
     # outward: the centroid must lie on the inner side of every edge
     if np.mean(np.einsum("hc,hc->h", hull.mean(axis=0) - hull, normals)) > 0:
         normals = -normals
-    return Outline(minutiae, hull, normals, np.einsum("hc,hc->h", hull, normals), headings, lifted)
+    offsets = np.einsum("hc,hc->h", hull, normals)
+    return Outline(minutiae, hull, normals, offsets, headings, lifted,
+                   np.column_stack([normals, -offsets]), np.column_stack([normals * -0.5, -offsets]))
 
 
-def _count_inside(x: np.ndarray, y: np.ndarray, outline: Outline) -> np.ndarray:
-    """(k,) how many of each row's points (``x``, ``y`` both (k, n)) lie within the outline.
+def _count_inside(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """(k,) how many of each row's points lie within an outline.
 
-    The hull's edges run along the first axis of the product, so the test over edges is
-    an element-wise maximum of a few rows rather than a reduction along a short last axis.
+    ``points`` is (3, k, n), homogeneous and in the form ``edges`` (one of the outline's
+    two edge tables) weighs. The edges run along the first axis of the product, so the
+    test over edges is an element-wise maximum of a few rows rather than a reduction
+    along a short last axis.
     """
-    if len(outline.vertices) == 0:
-        return np.full(len(x), x.shape[1])
-    side = outline.normals @ np.stack([x.reshape(-1), y.reshape(-1)]) - outline.offsets[:, None]
-    return (side.max(axis=0) <= OUTLINE_MARGIN).reshape(x.shape).sum(axis=1)
+    _, k, n = points.shape
+    if len(edges) == 0:
+        return np.full(k, n)
+    return ((edges @ points.reshape(3, k * n)).max(axis=0) <= OUTLINE_MARGIN).reshape(k, n).sum(axis=1)
 
 
 def alignment_score(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.ndarray) -> float:
@@ -100,8 +111,15 @@ def alignment_scores(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.nd
     bx, by = B[None, :, 0] - seeds_b[:, 0, None], B[None, :, 1] - seeds_b[:, 1, None]
     tx = c * bx - s * by + seeds_a[:, 0, None]  # (k, nb): B in A's frame
     ty = s * bx + c * by + seeds_a[:, 1, None]
-    lifted_b = np.stack([-2 * tx, -2 * ty, np.ones_like(tx), tx * tx + ty * ty]).reshape(4, k * nb)
-    dist2 = (a.lifted @ lifted_b).reshape(len(A), k, nb)
+    # filled in place rather than stacked: a comparison's fixed cost is its count of array
+    # calls and copies, not their size (docs/performance.md, session 13)
+    lifted_b = np.empty((4, k, nb))
+    np.multiply(tx, -2, out=lifted_b[0])
+    np.multiply(ty, -2, out=lifted_b[1])
+    lifted_b[2] = 1
+    np.multiply(tx, tx, out=lifted_b[3])
+    lifted_b[3] += ty * ty
+    dist2 = (a.lifted @ lifted_b.reshape(4, k * nb)).reshape(len(A), k, nb)
     reach = RADIUS + RADIUS_GROWTH * np.hypot(A[:, 0, None] - seeds_a[None, :, 0],
                                               A[:, 1, None] - seeds_a[None, :, 1])  # (na, k)
     ik_a, ib = np.divmod(np.flatnonzero(dist2 < (reach * reach)[:, :, None]), nb)
@@ -119,7 +137,11 @@ def alignment_scores(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.nd
     matched = np.minimum(with_partner_a.sum(axis=1), with_partner_b.sum(axis=1))  # (k,)
     # A in B's frame, by the inverse transform, to test against B's own outline
     ax, ay = A[None, :, 0] - seeds_a[:, 0, None], A[None, :, 1] - seeds_a[:, 1, None]
-    n_a = _count_inside(c * ax + s * ay + seeds_b[:, 0, None], -s * ax + c * ay + seeds_b[:, 1, None], b)
-    n_b = _count_inside(tx, ty, a)
+    in_b = np.empty((3, k, len(A)))
+    np.add(c * ax + s * ay, seeds_b[:, 0, None], out=in_b[0])
+    np.add(-s * ax + c * ay, seeds_b[:, 1, None], out=in_b[1])
+    in_b[2] = 1
+    n_a = _count_inside(in_b, b.edges)
+    n_b = _count_inside(lifted_b[:3], a.edges_lifted)  # B's points in A's frame, lifted already
     score = matched**2 / (np.maximum(n_a, MIN_COUNT) * np.maximum(n_b, MIN_COUNT))
     return np.minimum(score, 1.0)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .alignment import alignment_scores
-from .cylinder import ND, NS, Cylinders, _angle_diff, make_cylinders
+from .cylinder import ND, NS, Cylinders, make_cylinders, wrap_angle
 from .ridge_flow import flow_factors
 from .template import Template
 
@@ -94,12 +94,18 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     # The bearing of j from i turns by atan2(cross, dot) between A and B: one arctangent
     delta = pa[:, 2] - pb[:, 2]
     turn = np.arctan2(dxb * dya - dyb * dxa, dxa * dxb + dya * dyb)
-    d23 = np.abs(_angle_diff(np.stack([delta[:, None] - delta[None, :], delta[:, None] - turn]), 0.0))
+    # written into one buffer, and the two Z factors below multiplied directly: at this size
+    # np.stack's copy and np.prod's reduction cost more than the arithmetic (docs/performance.md,
+    # session 13)
+    d23 = np.empty((2, *turn.shape))
+    np.subtract(delta[:, None], delta[None, :], out=d23[0])
+    np.subtract(delta[:, None], turn, out=d23[1])
+    d23 = np.abs(wrap_angle(d23))
     # rho = Z(d1; mu1, tau1) * Z(d2; mu2, tau2) * Z(d3; mu3, tau3), with Z(v) = 1 / (1 + e^(-tau (v - mu)))
     d1 = np.minimum(np.abs(np.sqrt(dxa * dxa + dya * dya) - np.sqrt(dxb * dxb + dyb * dyb)), 60.0)
     # past 60 px Z is 0 already; the bound keeps exp finite
-    rho = 1.0 / ((1.0 + np.exp(-TAU_1 * (d1 - MU_1)))
-                 * np.prod(1.0 + np.exp(-TAU_2 * (d23 - MU_2)), axis=0))
+    z23 = 1.0 + np.exp(-TAU_2 * (d23 - MU_2))
+    rho = 1.0 / ((1.0 + np.exp(-TAU_1 * (d1 - MU_1))) * (z23[0] * z23[1]))
     k = len(lam0)
     # lam <- W_R lam + (1 - W_R) rho lam / (k - 1), N_REL times: one matrix, N_REL products
     step = rho * ((1 - W_R) / (k - 1))

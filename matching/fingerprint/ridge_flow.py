@@ -165,5 +165,6 @@ def flow_factors(a: FlowGrid, b: FlowGrid, rotations: np.ndarray, shifts: np.nda
     total = np.bincount(which, weight, minlength=k)
     count = np.bincount(which, minlength=k)
     agreement = np.bincount(which, best * weight, minlength=k) / np.maximum(total, 1e-12)
-    fade = np.clip((total / np.maximum(count, 1) - FADE_LOW) / (FADE_HIGH - FADE_LOW), 0, 1)
+    # clipped to [0, 1] by two ufuncs: np.clip costs more than the rest of the line on k = 3
+    fade = np.minimum(np.maximum((total / np.maximum(count, 1) - FADE_LOW) / (FADE_HIGH - FADE_LOW), 0), 1)
     return np.where(total > 0, ((1 + agreement) / 2) ** (POWER * fade), 1.0)
