@@ -1,4 +1,5 @@
-"""The extraction's stages on images whose answer is known: thinning, ridge period, Gabor."""
+"""The extraction's stages on images whose answer is known: thinning, ridge tracing, ridge
+period, Gabor."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from matching.fingerprint.enhancement import PERIOD_STEP, gabor_enhance, gabor_kernel
 from matching.fingerprint.frequency import ridge_period
-from matching.fingerprint.minutiae import crossing_number, thin
+from matching.fingerprint.minutiae import BIFURCATION, ENDING, crossing_number, minutiae_from_skeleton, thin
 
 
 def zhang_suen_by_the_book(binary: np.ndarray) -> np.ndarray:
@@ -64,6 +65,43 @@ def test_thinning_reads_any_nonzero_pixel_as_ridge():
 
 def test_thinning_nothing_gives_nothing():
     assert not thin(np.zeros((30, 30), bool)).any()
+
+
+
+def test_ridge_tracing_gives_endings_their_direction_and_length():
+    """A straight ridge ending at both sides, one of them on the image's last column: each
+    end points out of the ridge, and each traces the full ten pixels back along it."""
+    skeleton = np.zeros((20, 40), np.uint8)
+    skeleton[10, 5:] = 1
+    field = np.zeros(skeleton.shape, np.float32)  # ridges run along x
+    rows, lengths = minutiae_from_skeleton(skeleton, np.ones(skeleton.shape, bool), field)
+    by_x = {int(r[0]): r for r in rows}
+    assert sorted(by_x) == [5, 39]
+    assert all(r[3] == ENDING for r in rows)
+    assert np.cos(by_x[5][2]) == pytest.approx(-1) and np.cos(by_x[39][2]) == pytest.approx(1)
+    assert lengths.tolist() == [10, 10]
+
+
+def test_ridge_tracing_on_a_thinned_slant_and_a_fork():
+    """A thick ridge at a slant thins to a line with staircase corners: its two ends are its
+    only minutiae, each pointing out of the ridge and not taken for a spur. A Y is one
+    bifurcation, at the fork, pointing along its stem away from the branches."""
+    slant = np.zeros((60, 60), np.uint8)
+    cv2.line(slant, (8, 10), (50, 40), 1, thickness=5)
+    field = np.full(slant.shape, np.arctan2(30, 42), np.float32)  # the slant's own orientation
+    rows, lengths = minutiae_from_skeleton(thin(slant), np.ones(slant.shape, bool), field)
+    assert len(rows) == 2 and all(r[3] == ENDING for r in rows) and lengths.min() >= 3
+    upper, lower = sorted(rows.tolist(), key=lambda r: r[1])
+    assert upper[0] < 15 and lower[0] > 43  # at the line's two ends
+    assert np.cos(upper[2]) < -0.8 and np.cos(lower[2]) > 0.8  # each pointing out of the ridge
+    fork = np.zeros((40, 40), np.uint8)
+    fork[20, 2:20] = 1  # the stem, from the left
+    for i in range(1, 15):
+        fork[20 - i, 19 + i] = fork[20 + i, 19 + i] = 1  # the two branches, to the right
+    rows, _ = minutiae_from_skeleton(fork, np.ones(fork.shape, bool), np.zeros(fork.shape, np.float32))
+    forks = [r for r in rows if r[3] == BIFURCATION]
+    assert len(forks) == 1 and (forks[0][0], forks[0][1]) == (19, 20)
+    assert np.cos(forks[0][2]) == pytest.approx(-1)  # the branches open to the right
 
 
 @pytest.mark.parametrize(("period", "angle"), [(6.0, 0.3), (9.0, 1.2), (12.0, 2.5)])

@@ -36,6 +36,8 @@ def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _FIRST_PASS, _SECOND_PASS, _CROSSINGS = _zhang_suen_tables()
+# the offsets of the neighbours a code has set, in _OFFSETS order
+_SET_NEIGHBOURS = [tuple(off for i, off in enumerate(_OFFSETS) if code >> i & 1) for code in range(256)]
 _BIT_WEIGHTS = np.zeros((3, 3), np.float32)  # neighbour i (in _OFFSETS order) weighs 2**i
 _BIT_WEIGHTS[tuple(1 + np.array(_OFFSETS).T)] = 1 << np.arange(8)
 
@@ -65,31 +67,36 @@ def thin(binary: np.ndarray, max_iterations: int = 40) -> np.ndarray:
     return img
 
 
-def crossing_number(skeleton: np.ndarray) -> np.ndarray:
+def _codes_and_crossings(skeleton: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's neighbour code, and the crossing number of each skeleton pixel (0 elsewhere)."""
     skel = (skeleton > 0).astype(np.uint8)
-    return np.where(skel > 0, _CROSSINGS[_neighbour_code(skel)], 0)
+    code = _neighbour_code(skel)
+    return code, np.where(skel > 0, _CROSSINGS[code], 0)
 
 
-def _trace(skel: np.ndarray, y: int, x: int, first: tuple[int, int],
+def crossing_number(skeleton: np.ndarray) -> np.ndarray:
+    return _codes_and_crossings(skeleton)[1]
+
+
+def _trace(codes: bytes, width: int, y: int, x: int, first: tuple[int, int],
            steps: int) -> tuple[int, int, int]:
     """Walk along the skeleton from (y, x) through ``first``; returns the end point and length.
+
+    ``codes`` holds each pixel's neighbour code (row-major, ``width`` a row): a step reads
+    one byte for the ridge pixels around it rather than eight array elements, which the
+    walk, in Python, would otherwise pay for at every step of every candidate minutia.
 
     Zhang–Suen skeletons keep small staircases, where a pixel touches the next one both
     straight and diagonally; a step only counts as a junction when the candidates that
     do not touch the path already walked still disagree.
     """
-    h, w = skel.shape
     visited = {(y, x), first}
     cur = first
     length = 1
     for _ in range(steps - 1):
         cy, cx = cur
-        cands = [
-            (cy + dy, cx + dx)
-            for dy, dx in _OFFSETS
-            if 0 <= cy + dy < h and 0 <= cx + dx < w and skel[cy + dy, cx + dx]
-            and (cy + dy, cx + dx) not in visited
-        ]
+        cands = [(cy + dy, cx + dx) for dy, dx in _SET_NEIGHBOURS[codes[cy * width + cx]]
+                 if (cy + dy, cx + dx) not in visited]
         if len(cands) > 1:
             fresh = [c for c in cands
                      if not any(abs(c[0] - v[0]) <= 1 and abs(c[1] - v[1]) <= 1
@@ -113,18 +120,15 @@ def _trace(skel: np.ndarray, y: int, x: int, first: tuple[int, int],
 def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.ndarray,
                            trace_len: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Returns minutiae rows and the traced ridge length behind each (for spur removal)."""
-    cn = crossing_number(skel)
+    code, cn = _codes_and_crossings(skel)
     ys, xs = np.nonzero(((cn == 1) | (cn == 3)) & mask)
     rows: list[tuple[float, float, float, int]] = []
     lengths: list[int] = []
-    h, w = skel.shape
+    w = skel.shape[1]
+    codes = code.tobytes()
     for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-        branches = [
-            (y + dy, x + dx)
-            for dy, dx in _OFFSETS
-            if 0 <= y + dy < h and 0 <= x + dx < w and skel[y + dy, x + dx]
-        ]
-        ends = [_trace(skel, y, x, b, trace_len) for b in branches]
+        branches = [(y + dy, x + dx) for dy, dx in _SET_NEIGHBOURS[codes[y * w + x]]]
+        ends = [_trace(codes, w, y, x, b, trace_len) for b in branches]
         theta = float(orientation[y, x])  # ridge orientation, modulo pi
         if cn[y, x] == 1 and ends:
             ey, ex, length = ends[0]
