@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from itertools import product
+from itertools import pairwise, product
 
 import cv2
 import numpy as np
@@ -54,10 +54,20 @@ def gabor_enhance(signal: np.ndarray, theta: np.ndarray, period: np.ndarray,
     h, w = signal.shape
     for ty, tx in product(range(0, h, TILE), range(0, w, TILE)):
         tile = key[ty : ty + TILE, tx : tx + TILE]
-        for k in np.unique(tile[tile >= 0]):
-            ys, xs = np.nonzero(tile == k)
+        # the tile's pixels grouped by bin with one sort, rather than one comparison of
+        # the whole tile per bin (a fifth of the filter's time on prints of many bins)
+        flat = tile.ravel()
+        order = np.argsort(flat, kind="stable")
+        grouped = flat[order]
+        first = int(np.searchsorted(grouped, 0))  # past the background (-1)
+        bounds = [first, *(first + 1 + np.flatnonzero(np.diff(grouped[first:]))).tolist(), len(flat)]
+        for start, stop in pairwise(bounds):
+            if start == stop:
+                continue
+            k = int(grouped[start])
+            ys, xs = np.divmod(order[start:stop], tile.shape[1])
             ys, xs = ys + ty, xs + tx
-            o, p = divmod(int(k), 100)
+            o, p = divmod(k, 100)
             kernel = gabor_kernel(o, p * PERIOD_STEP)
             pad = kernel.shape[0] // 2
             ya, yb = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .orientation import orientation_field
+from .orientation import coherence_field
 
 RAW_COHERENCE = 0.25  # blurred coherence of the raw ridge signal
 ENHANCED_COHERENCE = 0.7  # blurred coherence of the Gabor-enhanced image
@@ -32,7 +32,7 @@ def minutia_region(mask: np.ndarray, coherence: np.ndarray, enhanced: np.ndarray
     if not mask.any() or float(coherence[mask].mean()) < MIN_PRINT_COHERENCE:
         return np.zeros_like(mask, dtype=bool)
     raw = cv2.GaussianBlur(coherence, (0, 0), BLUR) > RAW_COHERENCE
-    _, enhanced_coherence = orientation_field(enhanced)
+    enhanced_coherence = coherence_field(enhanced)
     joined = cv2.GaussianBlur(enhanced_coherence, (0, 0), BLUR) > ENHANCED_COHERENCE
     region = (mask & (raw | joined)).astype(np.uint8)
     return cv2.morphologyEx(region, cv2.MORPH_OPEN, np.ones((OPENING, OPENING), np.uint8)) > 0

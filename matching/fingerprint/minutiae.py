@@ -36,6 +36,8 @@ def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _FIRST_PASS, _SECOND_PASS, _CROSSINGS = _zhang_suen_tables()
+# the deletion tests as byte tables, for OpenCV's lookup (three times numpy's fancy index here)
+_PASS_LUTS = (_FIRST_PASS.astype(np.uint8), _SECOND_PASS.astype(np.uint8))
 # the offsets of the neighbours a code has set, in _OFFSETS order
 _SET_NEIGHBOURS = [tuple(off for i, off in enumerate(_OFFSETS) if code >> i & 1) for code in range(256)]
 _BIT_WEIGHTS = np.zeros((3, 3), np.float32)  # neighbour i (in _OFFSETS order) weighs 2**i
@@ -57,10 +59,11 @@ def thin(binary: np.ndarray, max_iterations: int = 40) -> np.ndarray:
     ridges = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     for _ in range(max_iterations):
         changed = False
-        for deletable in (_FIRST_PASS, _SECOND_PASS):
-            kill = deletable[_neighbour_code(ridges)] & (ridges == 1)
-            if kill.any():
-                ridges[kill] = 0
+        for deletable in _PASS_LUTS:
+            kill = cv2.LUT(_neighbour_code(ridges), deletable)
+            kill &= ridges
+            if cv2.countNonZero(kill):
+                np.subtract(ridges, kill, out=ridges)
                 changed = True
         if not changed:
             break

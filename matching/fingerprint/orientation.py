@@ -6,6 +6,22 @@ import cv2
 import numpy as np
 
 
+def _structure_tensor(img: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The smoothed gradient products gxx, gyy, gxy."""
+    f = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0)
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
+    gxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma)
+    gyy = cv2.GaussianBlur(gy * gy, (0, 0), sigma)
+    gxy = cv2.GaussianBlur(gx * gy, (0, 0), sigma)
+    return gxx, gyy, gxy
+
+
+def _coherence(gxx: np.ndarray, gyy: np.ndarray, gxy: np.ndarray) -> np.ndarray:
+    coherence = np.sqrt((gxx - gyy) ** 2 + 4 * gxy**2) / (gxx + gyy + 1e-6)
+    return np.clip(coherence, 0, 1).astype(np.float32)
+
+
 def orientation_field(img: np.ndarray, sigma: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
     """Ridge orientation in [0, pi) (image coordinates, y down) and coherence in [0, 1].
 
@@ -13,16 +29,16 @@ def orientation_field(img: np.ndarray, sigma: float = 6.0) -> tuple[np.ndarray, 
     two ridge periods: enough to bridge scars and pores, little enough to keep the
     turn of the ridges near a core.
     """
-    f = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0)
-    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
-    gxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma)
-    gyy = cv2.GaussianBlur(gy * gy, (0, 0), sigma)
-    gxy = cv2.GaussianBlur(gx * gy, (0, 0), sigma)
+    gxx, gyy, gxy = _structure_tensor(img, sigma)
     # the gradient runs across the ridges; the ridge orientation is perpendicular to it
     theta = 0.5 * np.arctan2(2 * gxy, gxx - gyy) + np.pi / 2
-    coherence = np.sqrt((gxx - gyy) ** 2 + 4 * gxy**2) / (gxx + gyy + 1e-6)
-    return np.mod(theta, np.pi).astype(np.float32), np.clip(coherence, 0, 1).astype(np.float32)
+    return np.mod(theta, np.pi).astype(np.float32), _coherence(gxx, gyy, gxy)
+
+
+def coherence_field(img: np.ndarray, sigma: float = 6.0) -> np.ndarray:
+    """The coherence of ``orientation_field`` alone, for callers that need no angle: the
+    arctangent over the whole image is a third of the field's cost."""
+    return _coherence(*_structure_tensor(img, sigma))
 
 
 def smooth_orientation(theta: np.ndarray, sigma: float) -> np.ndarray:
