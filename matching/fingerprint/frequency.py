@@ -42,18 +42,23 @@ def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.
         return np.full((h, w), default, np.float32)
     windows = np.lib.stride_tricks.sliding_window_view(f, (BLOCK, BLOCK))[::STEP, ::STEP]
     rows, cols = windows.shape[:2]
-    blocks = windows.reshape(-1, BLOCK * BLOCK).astype(np.float64)
+    mgrid = cv2.resize(mask.astype(np.uint8), (cols, rows), interpolation=cv2.INTER_NEAREST)
+    # a block off the finger has no weight below, whatever its spectrum: only the finger's are
+    # transformed (on a print that fills half the frame, half the stage's time)
+    on = np.flatnonzero(mgrid.ravel())
+    blocks = windows.reshape(-1, BLOCK * BLOCK)[on].astype(np.float64)
     blocks -= blocks.mean(axis=1, keepdims=True)
     dft, radius = _band_dft()
     parts = blocks @ dft
     power = parts[:, : len(radius)] ** 2 + parts[:, len(radius) :] ** 2
     peak = power.argmax(axis=1)
+    period = np.full(rows * cols, default)
+    period[on] = 1.0 / radius[peak]
     # the peak's share of the whole band's power, both halves of it
-    strength = power.max(axis=1) / (2 * power.sum(axis=1) + 1e-9)
-    period = 1.0 / radius[peak]
+    strength = np.zeros(rows * cols)
+    strength[on] = power.max(axis=1) / (2 * power.sum(axis=1) + 1e-9)
     grid = period.reshape(rows, cols).astype(np.float32)
     conf = strength.reshape(rows, cols).astype(np.float32)
-    mgrid = cv2.resize(mask.astype(np.uint8), (cols, rows), interpolation=cv2.INTER_NEAREST)
     weight = conf * (mgrid > 0)
     if weight.sum() < 1e-6:
         return np.full((h, w), default, np.float32)
