@@ -36,7 +36,8 @@ def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _FIRST_PASS, _SECOND_PASS, _CROSSINGS = _zhang_suen_tables()
-# the deletion tests as byte tables, for OpenCV's lookup (three times numpy's fancy index here)
+# the deletion tests as byte tables for cv2.LUT, which with a subtraction for the deletions
+# thins in less than half the time of a fancy index and a boolean assignment
 _PASS_LUTS = (_FIRST_PASS.astype(np.uint8), _SECOND_PASS.astype(np.uint8))
 # the offsets of the neighbours a code has set, in _OFFSETS order
 _SET_NEIGHBOURS = [tuple(off for i, off in enumerate(_OFFSETS) if code >> i & 1) for code in range(256)]
