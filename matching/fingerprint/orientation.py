@@ -37,7 +37,7 @@ def orientation_field(img: np.ndarray, sigma: float = 6.0) -> tuple[np.ndarray, 
 
 def coherence_field(img: np.ndarray, sigma: float = 6.0) -> np.ndarray:
     """The coherence of ``orientation_field`` alone, for callers that need no angle: the
-    arctangent over the whole image is a third of the field's cost."""
+    arctangent over the whole image is a quarter of the field's cost."""
     return _coherence(*_structure_tensor(img, sigma))
 
 
