@@ -27,7 +27,7 @@ def _moved(m: np.ndarray, angle: float, shift: tuple[float, float]) -> np.ndarra
 
 
 def _inside(points: np.ndarray, outline: Outline) -> np.ndarray:
-    side = points @ outline.normals.T - outline.offsets
+    side = points @ outline.edges[:, :2].T + outline.edges[:, 2]  # p·n - offset
     return (side <= OUTLINE_MARGIN).all(axis=-1)
 
 

@@ -33,17 +33,17 @@ OUTLINE_MARGIN = 10.0  # px: a minutia this close outside the other's outline st
 @dataclass(frozen=True)
 class Outline:
     """A template's minutiae (all of them, with or without a cylinder) and their convex
-    hull, as vertices with outward unit normals, for point-in-outline tests."""
+    hull, as vertices and as edge rows (outward unit normals and offsets), for
+    point-in-outline tests."""
 
     minutiae: np.ndarray  # (n, >=3) x, y, direction
     vertices: np.ndarray  # (h, 2)
-    normals: np.ndarray  # (h, 2)
-    offsets: np.ndarray  # (h,) each edge's distance term: inside where p·n - offset <= 0
     headings: np.ndarray  # (n, 2) unit vectors of the minutiae's directions
     lifted: np.ndarray  # (n, 4) x, y, x² + y², 1: squared distances to A as one product
     # each edge as a row of weights on homogeneous points, so that one product gives every
-    # point's p·n - offset: [normal, -offset] for [x, y, 1] and [-normal / 2, -offset] for
-    # [-2x, -2y, 1], the form the distance product already holds B's points in
+    # point's p·n - offset (inside where it is <= 0, n the outward unit normal):
+    # [n, -offset] for [x, y, 1], and [-n / 2, -offset] for [-2x, -2y, 1], the form the
+    # distance product already holds B's points in
     edges: np.ndarray  # (h, 3)
     edges_lifted: np.ndarray  # (h, 3)
 
@@ -54,8 +54,7 @@ def make_outline(minutiae: np.ndarray) -> Outline:
     lifted = np.column_stack([pts, (pts * pts).sum(axis=1), np.ones(len(pts))])
     if len(pts) < 3:
         none = np.zeros((0, 3))
-        return Outline(minutiae, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0), headings, lifted,
-                       none, none)
+        return Outline(minutiae, np.zeros((0, 2)), headings, lifted, none, none)
     hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
     edges = np.roll(hull, -1, axis=0) - hull
     normals = np.column_stack([edges[:, 1], -edges[:, 0]])
@@ -64,7 +63,7 @@ def make_outline(minutiae: np.ndarray) -> Outline:
     if np.mean(np.einsum("hc,hc->h", hull.mean(axis=0) - hull, normals)) > 0:
         normals = -normals
     offsets = np.einsum("hc,hc->h", hull, normals)
-    return Outline(minutiae, hull, normals, offsets, headings, lifted,
+    return Outline(minutiae, hull, headings, lifted,
                    np.column_stack([normals, -offsets]), np.column_stack([normals * -0.5, -offsets]))
 
 

@@ -60,10 +60,10 @@ def gabor_enhance(signal: np.ndarray, theta: np.ndarray, period: np.ndarray,
         order = np.argsort(flat, kind="stable")
         grouped = flat[order]
         first = int(np.searchsorted(grouped, 0))  # past the background (-1)
+        if first == len(flat):
+            continue  # no finger in this tile
         bounds = [first, *(first + 1 + np.flatnonzero(np.diff(grouped[first:]))).tolist(), len(flat)]
         for start, stop in pairwise(bounds):
-            if start == stop:
-                continue
             k = int(grouped[start])
             ys, xs = np.divmod(order[start:stop], tile.shape[1])
             ys, xs = ys + ty, xs + tx
