@@ -26,9 +26,11 @@ MAX_MINUTIAE = (TEMPLATE_SIZE - 4) // 5
 MIN_MINUTIAE = 6
 # false-match rate per comparison for security levels 1..5, as a real sensor's table;
 # level 3 is the 1:1 verification point. The score thresholds (score × 1000) follow from
-# the matcher's calibration, rounded up so a level never admits more than its rate.
+# the matcher's calibration for templates without a ridge flow (the sensor's buffers carry
+# minutiae only), rounded up so a level never admits more than its rate.
 LEVEL_FMR = {1: 1e-2, 2: 10**-2.5, 3: 1e-3, 4: 10**-3.5, 5: 1e-4}
-LEVEL_THRESHOLDS = {level: math.ceil(1000 * threshold_for_fmr(fmr)) for level, fmr in LEVEL_FMR.items()}
+LEVEL_THRESHOLDS = {level: math.ceil(1000 * threshold_for_fmr(fmr, with_flow=False))
+                    for level, fmr in LEVEL_FMR.items()}
 
 
 class FeatureBackend(Protocol):

@@ -1,8 +1,8 @@
 """Image to template, as a pipeline of small stages (after SourceAFIS's layout).
 
 segment → normalise → orientation → ridge period → Gabor enhancement → minutia region →
-binarise → thin → crossing-number minutiae → remove false minutiae → minutia quality; the
-orientation field is also kept, coarsely, as the template's ridge flow.
+binarise → thin → drop staircases → crossing-number minutiae → remove false minutiae →
+minutia quality; the orientation field is also kept, coarsely, as the template's ridge flow.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .enhancement import gabor_enhance, normalize
 from .frequency import ridge_period
 from .image import TARGET_DPI, as_gray_500dpi
 from .minutia_region import minutia_region
-from .minutiae import minutiae_from_skeleton, remove_false_minutiae, thin
+from .minutiae import drop_staircases, minutiae_from_skeleton, remove_false_minutiae, thin
 from .orientation import orientation_field, smooth_orientation
 from .ridge_flow import ridge_flow
 from .segmentation import foreground_mask
@@ -48,7 +48,7 @@ def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
     enhanced = gabor_enhance(signal, theta, period, mask)
     usable = minutia_region(mask, coherence, enhanced)
     binary = (enhanced > 0) & usable
-    skeleton = thin(binary)
+    skeleton = drop_staircases(thin(binary))
     raw, lengths = minutiae_from_skeleton(skeleton, usable, theta)
     # the edge filter measures from the finger's edge, not the minutia region's: that keeps the
     # minutiae next to unreadable patches, which measured better (docs/accuracy.md, session 10)

@@ -36,6 +36,24 @@ def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _FIRST_PASS, _SECOND_PASS, _CROSSINGS = _zhang_suen_tables()
+
+
+def _staircase_table() -> np.ndarray:
+    """For every 8-neighbourhood: may the pixel go without changing the skeleton's shape?
+
+    It may when it is simple (Yokoi's 8-connectivity number is 1: its neighbours form one
+    connected piece with or without it) and is not the end of a line (two or more
+    neighbours).
+    """
+    codes = np.arange(256)
+    n = [(codes >> i) & 1 for i in range(8)]  # N, NE, E, SE, S, SW, W, NW
+    ring = [n[2], n[1], n[0], n[7], n[6], n[5], n[4], n[3]]  # Yokoi's order: E, NE, N, NW, W, SW, S, SE
+    gap = [1 - v for v in ring]
+    connectivity = sum(gap[k] - gap[k] * gap[(k + 1) % 8] * gap[(k + 2) % 8] for k in (0, 2, 4, 6))
+    return ((connectivity == 1) & (sum(n) >= 2)).astype(np.uint8)
+
+
+_STAIRCASE_LUT = _staircase_table()
 # the deletion tests as byte tables for cv2.LUT, which with a subtraction for the deletions
 # thins in less than half the time of a fancy index and a boolean assignment
 _PASS_LUTS = (_FIRST_PASS.astype(np.uint8), _SECOND_PASS.astype(np.uint8))
@@ -71,6 +89,31 @@ def thin(binary: np.ndarray, max_iterations: int = 40) -> np.ndarray:
     return img
 
 
+def drop_staircases(skeleton: np.ndarray, max_rounds: int = 4) -> np.ndarray:
+    """The skeleton without the corners of its staircases: an 8-connected line one pixel thin.
+
+    Zhang–Suen keeps a 4-connected staircase wherever a ridge runs at a slant, so about
+    half of a print's skeleton pixels touch three others. Ridge traces then meet a choice at
+    every step, and a fork's branches can leave its pixel twice over. Removing every simple
+    pixel that does not end a line fixes both; it is done a quarter of the pixels at a time
+    (every other row and column), so that no two pixels removed together are neighbours
+    and no line is cut. Measured on all 22 FVC runs with the trace fix: mean EER 3.23 →
+    2.95 % (docs/accuracy.md, session 14).
+    """
+    img = (np.asarray(skeleton) > 0).astype(np.uint8)
+    for _ in range(max_rounds):
+        changed = False
+        for row, col in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            quarter = img[row::2, col::2]  # a view: the subtraction writes through to ``img``
+            kill = cv2.LUT(_neighbour_code(img), _STAIRCASE_LUT)[row::2, col::2] & quarter
+            if cv2.countNonZero(kill):
+                np.subtract(quarter, kill, out=quarter)
+                changed = True
+        if not changed:
+            break
+    return img
+
+
 def _codes_and_crossings(skeleton: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's neighbour code, and the crossing number of each skeleton pixel (0 elsewhere)."""
     skel = (skeleton > 0).astype(np.uint8)
@@ -90,9 +133,10 @@ def _trace(codes: bytes, width: int, y: int, x: int, first: tuple[int, int],
     one byte for the ridge pixels around it rather than eight array elements, which the
     walk, in Python, would otherwise pay for at every step of every candidate minutia.
 
-    Zhang–Suen skeletons keep small staircases, where a pixel touches the next one both
-    straight and diagonally; a step only counts as a junction when the candidates that
-    do not touch the path already walked still disagree.
+    Where a pixel still touches the next one both straight and diagonally (a staircase
+    ``drop_staircases`` left, or a skeleton that did not go through it), the candidates that
+    do not touch the path already walked are the way on; a step only counts as a junction
+    when those still disagree.
     """
     visited = {(y, x), first}
     cur = first
@@ -105,7 +149,7 @@ def _trace(codes: bytes, width: int, y: int, x: int, first: tuple[int, int],
             fresh = [c for c in cands
                      if not any(abs(c[0] - v[0]) <= 1 and abs(c[1] - v[1]) <= 1
                                 for v in visited if v != cur)]
-            cands = fresh if len(fresh) == 1 else cands
+            cands = fresh or cands  # two fresh ones may still be one staircase step
             if len(cands) > 1:
                 # staircase: the 4-connected step and the diagonal lead to the same place
                 a, b = cands[0], cands[1]
@@ -199,6 +243,6 @@ def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.nd
 
 
 def minutiae_from_binary(binary: np.ndarray, mask: np.ndarray, orientation: np.ndarray) -> np.ndarray:
-    skel = thin(binary & mask)
+    skel = drop_staircases(thin(binary & mask))
     m, lengths = minutiae_from_skeleton(skel, mask, orientation)
     return remove_false_minutiae(m, lengths, mask)
