@@ -105,7 +105,7 @@ def drop_staircases(skeleton: np.ndarray, max_rounds: int = 4) -> np.ndarray:
     """The skeleton without the corners of its staircases: an 8-connected line one pixel thin.
 
     Zhang–Suen keeps a 4-connected staircase wherever a ridge runs at a slant, so about
-    half of a print's skeleton pixels touch three others. Ridge traces then meet a choice at
+    half of a print's skeleton pixels touch three or more others. Ridge traces then meet a choice at
     every step, and a fork's branches can leave its pixel twice over. Removing every simple
     pixel that does not end a line fixes both; it is done a quarter of the pixels at a time
     (every other row and column), so that no two pixels removed together are neighbours
