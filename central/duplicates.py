@@ -49,8 +49,8 @@ class DuplicateIndex:
         self._face_keys: list[str] = []
         self._faces = np.zeros((0, 128), np.float32)
         self._fingers = FingerprintGallery()
-        # a pair is scored with the ridge flow only when both templates carry one (a record
-        # from another vendor may not), and each kind of score has its own calibration
+        # a record from another vendor may carry no ridge flow; a pair scored without one
+        # (``Candidate.with_flow``) takes the minutiae-only calibration
         self._finger_thresholds = {both: threshold_for_fmr(FINGER_FMR, with_flow=both) for both in (True, False)}
 
     def __len__(self) -> int:
@@ -79,8 +79,7 @@ class DuplicateIndex:
             if len(self._fingers):
                 for _position, template in finger_templates(manifest, files):
                     for c in self._fingers.search(template, top=5):
-                        both_flows = template.flow is not None and self._fingers.cylinders[c.index].flow is not None
-                        if c.key != application and c.score >= self._finger_thresholds[both_flows]:
+                        if c.key != application and c.score >= self._finger_thresholds[c.with_flow]:
                             key = (c.key, "finger")
                             found[key] = max(found.get(key, 0.0), float(c.score))
         return [(other, modality, score) for (other, modality), score in sorted(found.items())]

@@ -58,8 +58,7 @@ def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.
     strength = np.zeros(rows * cols)
     strength[on] = power.max(axis=1) / (2 * power.sum(axis=1) + 1e-9)
     grid = period.reshape(rows, cols).astype(np.float32)
-    conf = strength.reshape(rows, cols).astype(np.float32)
-    weight = conf * (mgrid > 0)
+    weight = strength.reshape(rows, cols).astype(np.float32)  # 0 off the finger already
     if weight.sum() < 1e-6:
         return np.full((h, w), default, np.float32)
     median = float(np.median(grid[weight > 0]))

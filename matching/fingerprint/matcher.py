@@ -127,6 +127,12 @@ def _rigid(seeds_a: np.ndarray, seeds_b: np.ndarray) -> tuple[np.ndarray, np.nda
     return rotation, shift
 
 
+def scored_with_flow(a: Cylinders, b: Cylinders) -> bool:
+    """Whether comparing ``a`` and ``b`` weighs their ridge flows: only when both carry one.
+    It decides which calibration the score takes (``thresholds``)."""
+    return a.flow is not None and b.flow is not None
+
+
 def _best(a: Cylinders, b: Cylinders) -> tuple[float, np.ndarray | None, np.ndarray | None]:
     """The score and the seed pair (one minutia of A, one of B) its alignment rests on."""
     if len(a) == 0 or len(b) == 0:
@@ -136,7 +142,7 @@ def _best(a: Cylinders, b: Cylinders) -> tuple[float, np.ndarray | None, np.ndar
         return 0.0, None, None
     seeds_a, seeds_b = a.minutiae[ia], b.minutiae[ib]
     wholes = alignment_scores(a.outline, b.outline, seeds_a, seeds_b) ** W_ALIGNMENT
-    if a.flow is not None and b.flow is not None:
+    if scored_with_flow(a, b):
         # the best few alignments, each judged also by how well the ridge flows agree under it
         best = np.argsort(-wholes, kind="stable")[:FLOW_SEEDS]
         seeds_a, seeds_b = seeds_a[best], seeds_b[best]

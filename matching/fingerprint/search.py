@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cylinder import CELLS, GRID_INDEX, ND, NS, Cylinders, make_cylinders
-from .matcher import compare_cylinders
+from .matcher import compare_cylinders, scored_with_flow
 from .template import Template
 
 POOLED = 64
@@ -44,6 +44,7 @@ class Candidate:
     index: int  # position in the gallery
     key: str
     score: float  # the full matcher's score
+    with_flow: bool  # whether that score weighs the ridge flows (``matcher.scored_with_flow``)
 
 
 class FingerprintGallery:
@@ -97,6 +98,7 @@ class FingerprintGallery:
         c = make_cylinders(probe)
         coarse = self.first_stage(c)
         order = np.argsort(-coarse)[: max(top, shortlist)]
-        rescored = [Candidate(int(i), self.keys[i], compare_cylinders(c, self.cylinders[i])) for i in order]
+        rescored = [Candidate(int(i), self.keys[i], compare_cylinders(c, self.cylinders[i]),
+                              scored_with_flow(c, self.cylinders[i])) for i in order]
         rescored.sort(key=lambda cand: -cand.score)
         return rescored[:top]
