@@ -29,17 +29,27 @@ class MasterFinger:
     minutiae: np.ndarray  # (n, 4): x, y, direction (rad), kind (1 ending, 2 bifurcation)
 
 
-def _orientation_field(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """Zero-pole model: cores add +1/2 arg(z - core), deltas -1/2 arg(z - delta)."""
+# Pattern classes a library of synthetic fingers takes in turn (``write_synthetic_fingers``):
+# two synthetic masters of one class are far more alike than two real fingers (their minutiae
+# sit where the flow forces ridges to split or end), so a small library of one class would have
+# impostor pairs no real sensor sees (docs/accuracy.md, session 15).
+PATTERN_CYCLE = ("left_loop", "whorl", "right_loop", "arch", "double_loop")
+
+
+def _orientation_field(shape: tuple[int, int], rng: np.random.Generator,
+                       kind: str | None = None) -> np.ndarray:
+    """Zero-pole model: cores add +1/2 arg(z - core), deltas -1/2 arg(z - delta).
+    ``kind`` is one of ``PATTERN_CYCLE``, or None for a class drawn at random."""
     h, w = shape
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
     z = x + 1j * y
-    kind = rng.choice(["loop", "loop", "whorl", "arch", "double_loop"])
+    if kind is None:
+        kind = str(rng.choice(["loop", "loop", "whorl", "arch", "double_loop"]))
     cx, cy = w / 2 + rng.uniform(-25, 25), h * 0.42 + rng.uniform(-25, 25)
     cores: list[complex] = []
     deltas: list[complex] = []
-    if kind == "loop":
-        side = rng.choice([-1, 1])
+    if kind.endswith("loop") and kind != "double_loop":
+        side = {"left_loop": -1, "right_loop": 1}.get(kind) or rng.choice([-1, 1])
         cores.append(complex(cx, cy))
         deltas.append(complex(cx + side * rng.uniform(80, 120), cy + rng.uniform(110, 160)))
     elif kind == "whorl":
@@ -51,6 +61,10 @@ def _orientation_field(shape: tuple[int, int], rng: np.random.Generator) -> np.n
     else:  # arch: no singular point inside the finger, a gentle bow
         cores.append(complex(cx, cy - 400))
         deltas.append(complex(cx, cy + 500))
+    # each singular point moved on its own, so that two masters of one class differ in shape,
+    # not only in where the pattern sits
+    cores = [c + complex(*rng.uniform(-20, 20, 2)) for c in cores]
+    deltas = [d + complex(*rng.uniform(-40, 40, 2)) for d in deltas]
     theta = np.zeros(shape)
     for c in cores:
         theta += 0.5 * np.angle(z - c)
@@ -100,11 +114,12 @@ def grow_ridges(orientation: np.ndarray, period: float, rng: np.random.Generator
     return img
 
 
-def make_master(rng: np.random.Generator, shape: tuple[int, int] = MASTER_SHAPE) -> MasterFinger:
+def make_master(rng: np.random.Generator, shape: tuple[int, int] = MASTER_SHAPE,
+                kind: str | None = None) -> MasterFinger:
     from .minutiae import minutiae_from_binary  # late import: synth is used by the extractor tests
 
-    orientation = _orientation_field(shape, rng)
-    period = RIDGE_PERIOD * rng.uniform(0.92, 1.08)
+    orientation = _orientation_field(shape, rng, kind)
+    period = RIDGE_PERIOD * rng.uniform(0.85, 1.15)
     ridges = grow_ridges(orientation, period, rng)
     mask = _finger_mask(shape, rng)
     minutiae = minutiae_from_binary(ridges > 0, mask, orientation)
@@ -182,7 +197,9 @@ def write_synthetic_fingers(out: Path, fingers: int, impressions: int, seed: int
     written: list[Path] = []
     for f in range(1, fingers + 1):
         rng = np.random.default_rng([seed, f])
-        master = make_master(rng)
+        # the cycle starts where the seed says, so that two libraries (a station's own and a
+        # stranger's) do not line up class for class
+        master = make_master(rng, kind=PATTERN_CYCLE[(seed + f - 1) % len(PATTERN_CYCLE)])
         for i in range(1, impressions + 1):
             image, truth = make_impression(master, np.random.default_rng([seed, f, i]))
             path = out / f"{f:03d}_{i}.png"
