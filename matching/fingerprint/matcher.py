@@ -26,7 +26,10 @@ from .cylinder import ND, NS, Cylinders, make_cylinders, wrap_angle
 from .ridge_flow import flow_factors
 from .template import Template
 
-MIN_COMMON_CELLS = 0.6 * (np.pi * (NS / 2) ** 2) * ND  # cells both cylinders see
+# cells both cylinders see, as a share of the cylinder's disc (all sections): half, not the
+# paper's 60 %, so that cylinders cut by a small window's edge still take part (the two
+# impressions of a ZFM-sized print share little more than that; docs/accuracy.md, session 15)
+MIN_COMMON_CELLS = 0.5 * (np.pi * (NS / 2) ** 2) * ND
 MAX_DIRECTION_DIFF = np.pi / 2
 MIN_NP, MAX_NP = 4, 12
 MU_P, TAU_P = 20, 0.4
