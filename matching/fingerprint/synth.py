@@ -44,12 +44,12 @@ def _orientation_field(shape: tuple[int, int], rng: np.random.Generator,
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
     z = x + 1j * y
     if kind is None:
-        kind = str(rng.choice(["loop", "loop", "whorl", "arch", "double_loop"]))
+        kind = str(rng.choice(PATTERN_CYCLE))
     cx, cy = w / 2 + rng.uniform(-25, 25), h * 0.42 + rng.uniform(-25, 25)
     cores: list[complex] = []
     deltas: list[complex] = []
-    if kind.endswith("loop") and kind != "double_loop":
-        side = {"left_loop": -1, "right_loop": 1}.get(kind) or rng.choice([-1, 1])
+    if kind in ("left_loop", "right_loop"):
+        side = -1 if kind == "left_loop" else 1
         cores.append(complex(cx, cy))
         deltas.append(complex(cx + side * rng.uniform(80, 120), cy + rng.uniform(110, 160)))
     elif kind == "whorl":
