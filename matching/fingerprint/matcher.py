@@ -27,8 +27,8 @@ from .ridge_flow import flow_factors
 from .template import Template
 
 # cells both cylinders see, as a share of the cylinder's disc (all sections): half, not the
-# paper's 60 %, so that cylinders cut by a small window's edge still take part (the two
-# impressions of a ZFM-sized print share little more than that; docs/accuracy.md, session 15)
+# paper's 60 %, so that cylinders cut by a small window's edge still take part; measured on the
+# 22 FVC runs with the alignment check's MIN_COUNT of 10 (docs/accuracy.md, session 15)
 MIN_COMMON_CELLS = 0.5 * (np.pi * (NS / 2) ** 2) * ND
 MAX_DIRECTION_DIFF = np.pi / 2
 MIN_NP, MAX_NP = 4, 12
