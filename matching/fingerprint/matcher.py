@@ -55,10 +55,11 @@ def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     ab = a.values @ b.values.T
     denom = np.sqrt(aa) + np.sqrt(bb)
     dist = np.sqrt(np.maximum(aa + bb - 2 * ab, 0))
-    # 1 - dist / denom, and 0 where neither cylinder has anything in their common cells
-    sim = 1 - np.divide(dist, denom, out=np.ones_like(dist), where=denom > 0)
+    # 1 - dist / denom. The denominator is 0 only where the two cylinders share no cell (a valid
+    # cell's value is at least psi(0) = 0.018), and the gate below zeroes those anyway
+    sim = 1 - dist / np.maximum(denom, 1e-30)
     # directions more than 90° apart: cos(θa - θb) < 0, as one small product of unit vectors
-    sim[(common < MIN_COMMON_CELLS) | (a.headings @ b.headings.T < np.cos(MAX_DIRECTION_DIFF) - 1e-9)] = 0
+    sim *= (common >= MIN_COMMON_CELLS) & (a.headings @ b.headings.T >= np.cos(MAX_DIRECTION_DIFF) - 1e-9)
     return sim
 
 
@@ -112,13 +113,13 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     k = len(lam0)
     # lam <- W_R lam + (1 - W_R) rho lam / (k - 1), N_REL times: one matrix, N_REL products
     step = rho * ((1 - W_R) / (k - 1))
-    np.fill_diagonal(step, W_R)
+    step.flat[:: k + 1] = W_R  # the diagonal
     lam = lam0
     for _ in range(N_REL):
         lam = step @ lam
     efficiency = lam / np.maximum(lam0, 1e-9)
     top = np.argsort(efficiency)[::-1][: min(n_p, k)]
-    return float(lam[top].mean()), ia[top], ib[top]
+    return float(lam[top].sum() / len(top)), ia[top], ib[top]
 
 
 def _rigid(seeds_a: np.ndarray, seeds_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
