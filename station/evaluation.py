@@ -129,14 +129,18 @@ def check(results: dict, floors: dict) -> list[str]:
 
 
 def table(results: dict) -> str:
-    lines = ["| set | EER | target | FMR100 | FMR1000 | ZeroFMR | extract ms | compare µs |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    # the interval says how far a set's EER moves by chance (metrics.eer_interval): a figure
+    # and a target or floor closer than that are not told apart by the set
+    lines = ["| set | EER | target | EER, 90 % interval over fingers | FMR100 | FMR1000 | ZeroFMR | extract ms "
+             "| compare µs |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for key, f in results.items():
         target = FINGER_TARGETS.get(key)
         tgt = f"{target:.1%}" if target is not None else "–"
         met = "" if target is None else (" ✓" if f["eer"] <= target else " ✗")
+        low, high = f.get("eer_interval90", (float("nan"), float("nan")))
         lines.append(
-            f"| {key} | {f['eer']:.2%}{met} | {tgt} | {f['fmr100']:.2%} | {f['fmr1000']:.2%} | "
+            f"| {key} | {f['eer']:.2%}{met} | {tgt} | {low:.2%}–{high:.2%} | {f['fmr100']:.2%} | {f['fmr1000']:.2%} | "
             f"{f['zero_fmr']:.2%} | {f['extract_ms_median']:.0f} | {f['compare_us_median']:.0f} |"
         )
     return "\n".join(lines)

@@ -57,3 +57,19 @@ def test_lfw_sets_aside_a_face_at_the_edge_of_a_photo_cut_around_its_subject():
     centred[:] = 128
     centred[face.shape[0] : 2 * face.shape[0], face.shape[1] : 2 * face.shape[1]] = face
     assert locate_face(centred, centred=True).source == "detector"
+
+
+def test_fvc_figures_on_synthetic_fingers_carry_the_eer_and_its_interval(synthetic_fingers):
+    # the fixture drew the fingers with OpenCV in this process: forked workers would inherit its
+    # threads' locks and wait forever, so this also checks that the workers start fresh
+    from matching.evaluation.fvc import evaluate_folder
+
+    result = evaluate_folder(synthetic_fingers, workers=2)
+    f = result.figures
+    for key in ("eer", "fmr100", "fmr1000", "zero_fmr", "genuine", "impostor",
+                "extract_ms_median", "compare_us_median"):
+        assert key in f
+    # 4 fingers × 4 impressions: 4 · 6 genuine pairs, the other 96 of the 120 impostors
+    assert (f["genuine"], f["impostor"]) == (24, 96)
+    low, high = f["eer_interval90"]
+    assert 0.0 <= low <= f["eer"] <= high <= 1.0

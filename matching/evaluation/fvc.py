@@ -7,6 +7,7 @@ Extraction and comparison run in worker processes (the matcher is CPU-bound).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from matching.fingerprint.matcher import compare_cylinders
 from matching.fingerprint.template import Template
 from matching.fingerprint.zfm_image import zfm_view
 
-from .metrics import summary
+from .metrics import eer_interval, summary
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg", ".pgm", ".wsq")
 
@@ -69,6 +70,10 @@ def _extract_one(job: tuple[str, int, str | None]) -> tuple[Template, float]:
 
 
 _CYLINDERS: list[Cylinders] = []
+# Workers are started fresh rather than forked: a fork of a process whose OpenCV or BLAS
+# threads have already run inherits their locks held, and the workers' first image operation
+# then waits forever (seen with a caller that had drawn synthetic fingers before evaluating them)
+_START = multiprocessing.get_context("spawn")
 
 
 def _share_cores(threads: int) -> None:
@@ -106,7 +111,8 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     workers = workers or min(2, os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // workers)
     jobs = [(str(p), resolution, sensor) for p in images]
-    with ProcessPoolExecutor(workers, initializer=_share_cores, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=_START, initializer=_share_cores,
+                             initargs=(threads,)) as pool:
         extracted = []
         for result in pool.map(_extract_one, jobs, chunksize=4):
             extracted.append(result)
@@ -119,7 +125,7 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     chunks = [pairs[k : k + 200] for k in range(0, len(pairs), 200)]
     scores: list[float] = []
     micros: list[float] = []
-    with ProcessPoolExecutor(workers, initializer=_init_worker,
+    with ProcessPoolExecutor(workers, mp_context=_START, initializer=_init_worker,
                              initargs=(threads, templates)) as pool:
         for chunk_scores, chunk_micros in pool.map(_compare_chunk, chunks):
             scores += chunk_scores
@@ -130,6 +136,11 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     genuine, impostor = s[is_genuine], s[~is_genuine]
     figures = summary(genuine, impostor) if len(genuine) and len(impostor) else {
         "genuine": int(len(genuine)), "impostor": int(len(impostor))}
+    if len(genuine) and len(impostor):
+        finger = {f: k for k, f in enumerate(sorted(set(ids)))}
+        pair_fingers = np.array([(finger[ids[a]], finger[ids[b]]) for a, b in pairs])
+        figures["eer_interval90"] = list(eer_interval(
+            genuine, impostor, pair_fingers[is_genuine, 0], pair_fingers[~is_genuine]))
     figures["extract_ms_median"] = float(np.median([ms for _, ms in extracted]))
     figures["compare_us_median"] = float(np.median(micros))
     figures["dpi"] = resolution
