@@ -13,6 +13,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 import numpy as np
 
+# How every pool of matching processes starts: fresh, never forked. A fork inherits the locks of
+# threads that have already run (Qt's, OpenCV's, BLAS's) still held, and the child's first call
+# into that library waits forever; the FVC evaluation hung so after drawing synthetic fingers.
+FRESH_PROCESSES = multiprocessing.get_context("spawn")
+
 
 def _encode_face(rgb: np.ndarray, box) -> object:
     from matching.face.embedding import encode
@@ -72,7 +77,7 @@ class MatchingWorkers:
 
     def __init__(self, processes: int = 1, warm: bool = False) -> None:
         self._processes = processes
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(processes, mp_context=FRESH_PROCESSES)
         if warm:
             self._pool.submit(_warm)
 

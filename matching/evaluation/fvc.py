@@ -7,7 +7,6 @@ Extraction and comparison run in worker processes (the matcher is CPU-bound).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from matching.fingerprint.extractor import extract
 from matching.fingerprint.matcher import compare_cylinders
 from matching.fingerprint.template import Template
 from matching.fingerprint.zfm_image import zfm_view
+from matching.workers import FRESH_PROCESSES
 
 from .metrics import eer_interval, summary
 
@@ -70,10 +70,6 @@ def _extract_one(job: tuple[str, int, str | None]) -> tuple[Template, float]:
 
 
 _CYLINDERS: list[Cylinders] = []
-# Workers are started fresh rather than forked: a fork of a process whose OpenCV or BLAS
-# threads have already run inherits their locks held, and the workers' first image operation
-# then waits forever (seen with a caller that had drawn synthetic fingers before evaluating them)
-_START = multiprocessing.get_context("spawn")
 
 
 def _share_cores(threads: int) -> None:
@@ -111,7 +107,7 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     workers = workers or min(2, os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // workers)
     jobs = [(str(p), resolution, sensor) for p in images]
-    with ProcessPoolExecutor(workers, mp_context=_START, initializer=_share_cores,
+    with ProcessPoolExecutor(workers, mp_context=FRESH_PROCESSES, initializer=_share_cores,
                              initargs=(threads,)) as pool:
         extracted = []
         for result in pool.map(_extract_one, jobs, chunksize=4):
@@ -125,7 +121,7 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     chunks = [pairs[k : k + 200] for k in range(0, len(pairs), 200)]
     scores: list[float] = []
     micros: list[float] = []
-    with ProcessPoolExecutor(workers, mp_context=_START, initializer=_init_worker,
+    with ProcessPoolExecutor(workers, mp_context=FRESH_PROCESSES, initializer=_init_worker,
                              initargs=(threads, templates)) as pool:
         for chunk_scores, chunk_micros in pool.map(_compare_chunk, chunks):
             scores += chunk_scores
