@@ -116,7 +116,7 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     k = len(lam0)
     # lam <- W_R lam + (1 - W_R) rho lam / min(k - 1, SUPPORT_PAIRS), N_REL times: one matrix,
     # N_REL products. The paper divides by k - 1, so a pair's support is the share of the other
-    # pairs that agree with it. But LSA pairs every minutia of the smaller template, up to 140 on
+    # pairs that agree with it. But LSA pairs every minutia of the smaller template, up to 278 on
     # a large print, and two impressions of it share only part of the finger: the true pairs'
     # share falls with the print's size while what they agree on does not. Past SUPPORT_PAIRS the
     # support is counted in pairs instead (FVC2000_DB3's EER 2.89 -> 2.30 %, FMR1000 17.1 ->
