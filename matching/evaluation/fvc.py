@@ -130,13 +130,14 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
                 progress(len(chunk_scores))
     s = np.array(scores)
     genuine, impostor = s[is_genuine], s[~is_genuine]
-    figures = summary(genuine, impostor) if len(genuine) and len(impostor) else {
-        "genuine": int(len(genuine)), "impostor": int(len(impostor))}
     if len(genuine) and len(impostor):
+        figures = summary(genuine, impostor)
         finger = {f: k for k, f in enumerate(sorted(set(ids)))}
         pair_fingers = np.array([(finger[ids[a]], finger[ids[b]]) for a, b in pairs])
         figures["eer_interval90"] = list(eer_interval(
             genuine, impostor, pair_fingers[is_genuine, 0], pair_fingers[~is_genuine]))
+    else:
+        figures = {"genuine": int(len(genuine)), "impostor": int(len(impostor))}
     figures["extract_ms_median"] = float(np.median([ms for _, ms in extracted]))
     figures["compare_us_median"] = float(np.median(micros))
     figures["dpi"] = resolution
