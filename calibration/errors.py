@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from domain.errors import BiostationError
 
-class CalibrationError(ValueError):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+
+class CalibrationError(BiostationError, ValueError):
+    """A calibration step that cannot go on; the message says what to capture instead."""

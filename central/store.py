@@ -20,22 +20,22 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
+from domain.applications import SERVICES, new_number
+from domain.errors import BiostationError
+
 from . import db
 from .wire import OpenedPacket, PacketError, private_bytes
 
-SERVICES = ("passport", "visa")
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_FILES = 40
 
 
-class CentralError(ValueError):
+class CentralError(BiostationError, ValueError):
     """A request the central record refuses; carries the HTTP status and catalog id."""
 
     def __init__(self, status: int, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
+        super().__init__(message_id, **params)
         self.status = status
-        self.message_id = message_id
-        self.params = params
 
 
 def now_utc() -> datetime:
@@ -87,7 +87,7 @@ def add_application(engine: Engine, given_name: str, surname: str, birth_date: s
     if when.tzinfo is None:
         raise CentralError(422, "central.naive_time", value=when.isoformat())
     for _ in range(20):
-        number = f"{service[0].upper()}{now_utc():%y%m%d}{secrets.randbelow(10**6):06d}"
+        number = new_number(service, now_utc())
         try:
             with engine.begin() as conn:
                 conn.execute(db.applications.insert().values(

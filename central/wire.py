@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from domain.errors import BiostationError
+
 MAGIC = b"BSP1"
 MANIFEST = "manifest.json"
 MAX_PACKET_BYTES = 32 * 1024 * 1024
@@ -45,14 +47,12 @@ _SIGN_CONTEXT = b"biostation-packet-v1\x00"
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)
 
 
-class PacketError(ValueError):
+class PacketError(BiostationError, ValueError):
     """A packet the central record must refuse; ``status`` is the HTTP answer, ``message_id`` the text."""
 
     def __init__(self, status: int, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
+        super().__init__(message_id, **params)
         self.status = status
-        self.message_id = message_id
-        self.params = params
 
 
 def b64(data: bytes) -> str:

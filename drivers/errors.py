@@ -6,16 +6,17 @@ sentence for logs. Callers catch ``DeviceError`` and never see a serial exceptio
 
 from __future__ import annotations
 
+from domain.errors import BiostationError
 
-class DeviceError(Exception):
+
+class DeviceError(BiostationError):
     message_id = "device.error"
 
     def __init__(self, message_id: str | None = None, detail: str = "", **params: object) -> None:
-        self.message_id = message_id or type(self).message_id
-        self.params = dict(params)
+        super().__init__(message_id, **params)
         self.detail = detail
-        text = f"{self.message_id}: " + ", ".join(f"{k}={v}" for k, v in params.items())
-        super().__init__(text + (f" ({detail})" if detail else ""))
+        if detail:
+            self.args = (f"{self.args[0]} ({detail})",)
 
 
 class UnknownDeviceURL(DeviceError):

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from drivers.scanner import FingerImage, FingerPosition
+from domain.fingers import FingerPosition
+from drivers.scanner import FingerImage
 from matching.fingerprint.extractor import Extraction, extract_details
 from matching.fingerprint.image import FingerprintImageError
 from matching.fingerprint.matcher import compare

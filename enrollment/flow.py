@@ -15,17 +15,17 @@ from enum import Enum
 from typing import Protocol
 
 from calibration.profile import CameraProfile
+from domain.errors import BiostationError
 from drivers.scanner import DeviceInfo
 from matching.face.liveness import LivenessChallenge
 
-from .catalog import CatalogError
 from .face_capture import FaceCapture
 from .finger_capture import FingerSequence
 from .policy import Policy
 from .record import Approval, EnrollmentRecord, FaceCaptureResult
 
 
-class FlowError(CatalogError):
+class FlowError(BiostationError):
     """A step the flow does not allow now, or a precondition the officer must meet first."""
 
 

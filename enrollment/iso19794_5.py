@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .catalog import CatalogError
+from domain.errors import BiostationError
 
 FORMAT_ID = b"FAC\x00"
 VERSION = b"010\x00"
@@ -25,7 +25,7 @@ DIGITAL_STILL = 2
 EXPRESSION_NEUTRAL = 1
 
 
-class FaceRecordError(CatalogError, ValueError):
+class FaceRecordError(BiostationError, ValueError):
     """Bytes that are not a face record this station reads."""
 
 

@@ -13,15 +13,14 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 
-from drivers.scanner import FingerPosition
-
-from .catalog import CatalogError
+from domain.errors import BiostationError
+from domain.fingers import FingerPosition
 
 DEFAULT_FINGERS = (FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX,
                    FingerPosition.LEFT_THUMB, FingerPosition.LEFT_INDEX)
 
 
-class PolicyError(CatalogError, ValueError):
+class PolicyError(BiostationError, ValueError):
     """The office's policy settings cannot be used as written."""
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drivers.scanner import DeviceInfo, FingerPosition
+from domain.fingers import FingerPosition
+from drivers.scanner import DeviceInfo
 from matching.fingerprint.template import Template
 
 

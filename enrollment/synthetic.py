@@ -13,7 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.scanner import DeviceInfo, FingerPosition
+from domain.fingers import FingerPosition
+from drivers.scanner import DeviceInfo
 from enrollment.record import CheckResult, EnrollmentRecord, FaceCaptureResult, FingerCaptureResult
 from matching.fingerprint.extractor import extract
 

@@ -16,7 +16,8 @@ from enum import Enum
 
 import numpy as np
 
-from drivers.scanner import FingerPosition, Scanner
+from domain.fingers import FingerPosition
+from drivers.scanner import Scanner
 from matching.face.detection import detect
 from matching.face.embedding import distance, encode, landmarks
 from matching.face.liveness import LivenessChallenge, Observation

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from enrollment.catalog import CatalogError
+from domain.errors import BiostationError
 
 log = logging.getLogger("biostation.gui")
 DEFAULT_CAMERA = "opencv:0"
@@ -22,7 +22,7 @@ DEFAULT_SCANNER = "zfm-sim:"  # simulated until a sensor is configured
 _PROBE = "from PySide6.QtWidgets import QApplication; import sys; app = QApplication(sys.argv); print('ok')"
 
 
-class DisplayError(CatalogError):
+class DisplayError(BiostationError):
     """No window can open here; the message says why and what to do."""
 
 

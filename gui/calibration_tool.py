@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enrollment.catalog import render_error
+from domain.catalog import render_error
 
 from .i18n import Language
 from .jobs import run_job

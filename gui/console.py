@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enrollment.catalog import render_error
+from domain.catalog import render_error
 from enrollment.face_capture import FaceCapture, FaceState
 from enrollment.finger_capture import FingerOutcome
 from enrollment.flow import EnrollmentFlow, Step

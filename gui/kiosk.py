@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enrollment.catalog import render_error
+from domain.catalog import render_error
 from enrollment.verification import Verification, VerifyStep, detected_landmarks
 from matching.face.detection import as_rgb
 from matching.face.liveness import LivenessChallenge

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.scanner import FingerPosition
+from domain.fingers import FingerPosition
 
 
 def _default_camera(folder: Path) -> str:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from enrollment.catalog import CatalogError
+from domain.errors import BiostationError
 
 from .central_link import CentralLink, CentralUnreachable
 from .storage import open_blob, open_db, seal_blob, transaction
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS appointments (day TEXT PRIMARY KEY, fetched_at TEXT N
 """
 
 
-class ApplicationError(CatalogError):
+class ApplicationError(BiostationError):
     """An application the station cannot find, online or in its cache."""
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from enrollment.catalog import render
+from domain.catalog import render
 
 from .settings import Settings
 from .usage import UsageError

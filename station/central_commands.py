@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 
-from enrollment.catalog import render
+from domain.catalog import render
 
 from .settings import Settings
 from .usage import UsageError

@@ -18,20 +18,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central.service import PACKET_TYPE
 from central.wire import sign_request
-from enrollment.catalog import CatalogError
+from domain.errors import BiostationError
 
 log = logging.getLogger("biostation.central_link")
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
-class CentralUnreachable(CatalogError):
+class CentralUnreachable(BiostationError):
     """Try again later: the network, a restarting server, a 5xx."""
 
     def __init__(self, message_id: str = "central.unreachable", **params: object) -> None:
         super().__init__(message_id, **params)
 
 
-class CentralRefused(CatalogError):
+class CentralRefused(BiostationError):
     """The central record said no (a 4xx), with its reason."""
 
     def __init__(self, status: int, message_id: str, **params: object) -> None:

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from enrollment.catalog import render, render_error
+from domain.catalog import render, render_error
 
 from .logs import setup_logging
 from .settings import Settings, SettingsError, ensure_home, load_settings

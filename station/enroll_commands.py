@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import replace
 
-from enrollment.catalog import render
+from domain.catalog import render
 
 from .settings import Settings
 from .usage import UsageError

@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from central.wire import private_bytes, public_bytes
-from enrollment.catalog import CatalogError
+from domain.errors import BiostationError
 
 
-class RegistrationError(CatalogError):
+class RegistrationError(BiostationError):
     """The station is not registered, or with another central record."""
 
 

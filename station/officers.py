@@ -14,7 +14,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from enrollment.catalog import CatalogError
+from domain.accounts import valid_account_name
+from domain.errors import BiostationError
 
 from .audit import AuditLog
 from .storage import open_db, transaction
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS officers (
 """
 
 
-class AuthError(CatalogError):
+class AuthError(BiostationError):
     """A login or account change refused; the same words for unknown names and wrong passwords."""
 
 
@@ -60,7 +61,7 @@ class Officers:
 
     def add(self, name: str, role: str, password: str, by: str = "setup") -> Officer:
         name = name.strip()
-        if not name or len(name) > 64 or not all(c.isalnum() or c in "._- " for c in name):
+        if not valid_account_name(name):
             raise AuthError("auth.bad_name")
         if role not in ROLES:
             raise AuthError("auth.bad_role", role=role, known=", ".join(ROLES))

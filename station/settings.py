@@ -14,17 +14,14 @@ from pathlib import Path
 
 import platformdirs
 
+from domain.errors import BiostationError
+
 CONFIG_NAME = "station.toml"
 ENV_PREFIX = "BIOSTATION_"
 
 
-class SettingsError(Exception):
-    """The station configuration cannot be read; ``message_id`` names the catalog text."""
-
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(f"{message_id} {params}")
-        self.message_id = message_id
-        self.params = params
+class SettingsError(BiostationError):
+    """The station configuration cannot be read."""
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from enrollment.catalog import CatalogError
+from domain.errors import BiostationError
 
 
-class StorageError(CatalogError):
+class StorageError(BiostationError):
     """Stored data that cannot be read back as it was written."""
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from enrollment.catalog import CatalogError
+from domain.errors import BiostationError
 
 
-class UsageError(CatalogError):
+class UsageError(BiostationError):
     """A command line that cannot be carried out as typed."""

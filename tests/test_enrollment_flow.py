@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from drivers.scanner import FingerImage, FingerPosition
+from domain.fingers import FingerPosition
+from drivers.scanner import FingerImage
 from enrollment.finger_capture import FingerOutcome, FingerSequence
 from enrollment.flow import EnrollmentFlow, FlowError, Step
 from enrollment.fusion import fuse

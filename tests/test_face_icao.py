@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from enrollment.catalog import messages
+from domain.catalog import messages
 from matching.face.crop import HEIGHT, WIDTH, iso_crop, jpeg
 from matching.face.detection import as_rgb, detect
 from matching.face.icao import all_passed, check_photo, first_instruction

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from enrollment.catalog import messages
+from domain.catalog import messages
 from matching.face.detection import as_rgb, detect
 from matching.face.embedding import landmarks
 from matching.face.liveness import LivenessChallenge, Observation, State, Step, run

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..scanner import FingerPosition
+from domain.fingers import FingerPosition
+
 from .emulator import ZfmEmulator
 
 

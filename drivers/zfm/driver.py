@@ -27,6 +27,8 @@ import cv2
 import serial
 from pyfingerprint.pyfingerprint import PyFingerprint
 
+from domain.fingers import FingerPosition
+
 from ..errors import (
     CaptureCancelled,
     DeviceBusy,
@@ -35,7 +37,7 @@ from ..errors import (
     DeviceProtocolError,
     DeviceTimeout,
 )
-from ..scanner import DeviceInfo, FingerImage, FingerPosition, Progress
+from ..scanner import DeviceInfo, FingerImage, Progress
 from . import protocol as p
 
 log = logging.getLogger(__name__)

@@ -14,14 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from domain.errors import BiostationError
+
 from .models import hog_detector
 
 
-class FaceImageError(ValueError):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(f"{message_id} {params}" if params else message_id)
-        self.message_id = message_id
-        self.params = params
+class FaceImageError(BiostationError, ValueError):
+    """An input that cannot be a face photograph (empty, wrong type, unreadable)."""
 
 
 @dataclass(frozen=True)

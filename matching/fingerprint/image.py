@@ -9,18 +9,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from domain.errors import BiostationError
+
 TARGET_DPI = 500
 MIN_SIDE = 64  # pixels at 500 dpi: smaller than this holds no usable print
 MAX_SIDE = 4000
 
 
-class FingerprintImageError(ValueError):
+class FingerprintImageError(BiostationError, ValueError):
     """An input that cannot be a fingerprint image (empty, wrong type, wrong size)."""
-
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(f"{message_id} {params}" if params else message_id)
-        self.message_id = message_id
-        self.params = params
 
 
 def as_gray_500dpi(image: np.ndarray, dpi: float = TARGET_DPI) -> np.ndarray:

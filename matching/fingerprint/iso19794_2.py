@@ -22,6 +22,8 @@ import struct
 
 import numpy as np
 
+from domain.errors import BiostationError
+
 from .ridge_flow import OUTSIDE, RidgeFlow
 from .template import Template
 
@@ -37,11 +39,8 @@ _TYPE_TO_ISO = {1: 0b01, 2: 0b10}
 _ISO_TO_TYPE = {0b01: 1, 0b10: 2, 0b00: 0}
 
 
-class FingerprintRecordError(ValueError):
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(f"{message_id} {params}" if params else message_id)
-        self.message_id = message_id
-        self.params = params
+class FingerprintRecordError(BiostationError, ValueError):
+    """Bytes that are not an ISO/IEC 19794-2 record this reader can use."""
 
 
 def _ppcm(dpi: int) -> int:

@@ -11,6 +11,8 @@ import tomllib
 from functools import cache
 from importlib import resources
 
+from .errors import BiostationError
+
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 
@@ -20,7 +22,7 @@ def messages(language: str) -> dict[str, str]:
     """All texts of one language, flattened to ``section.key`` ids."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
-    text = resources.files("enrollment.messages").joinpath(f"{language}.toml").read_text("utf-8")
+    text = resources.files("domain.messages").joinpath(f"{language}.toml").read_text("utf-8")
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict) -> None:
@@ -35,29 +37,38 @@ def messages(language: str) -> dict[str, str]:
     return flat
 
 
-class CatalogError(Exception):
-    """An error a person reads: a catalog message id and its parameters, rendered by ``render_error``."""
+# Parameters that name a thing are rendered in the reader's language too: a finger given as
+# "right-thumb" (or a FingerPosition) reads "ibu jari kanan" in Indonesian, on every front end.
+NAMED_PARAMETERS = {"finger": "name.finger", "other": "name.finger", "service": "name.service",
+                    "step": "name.step", "reason": "name.reason", "kind": "name.device"}
 
-    def __init__(self, message_id: str, **params: object) -> None:
-        super().__init__(message_id)
-        self.message_id = message_id
-        self.params = params
+
+def _named(key: str, value: object, table: dict[str, str], fallback: dict[str, str]) -> object:
+    section = NAMED_PARAMETERS.get(key)
+    if section is None:
+        return value
+    slug = getattr(value, "slug", value)
+    if not isinstance(slug, str):
+        return value
+    name = f"{section}.{slug}"
+    return table.get(name) or fallback.get(name) or value
 
 
 def render(message_id: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The text for ``message_id``; an id missing from the catalog shows itself, never crashes."""
-    template = messages(language).get(message_id) or messages("en").get(message_id)
+    table, fallback = messages(language), messages("en")
+    template = table.get(message_id) or fallback.get(message_id)
     if template is None:
         return message_id + (f" {params}" if params else "")
+    named = {k: _named(k, v, table, fallback) for k, v in params.items()}
     try:
-        return template.format(**params)
+        return template.format(**named)
     except (KeyError, IndexError, ValueError):
         return template
 
 
 def render_error(error: BaseException, language: str = DEFAULT_LANGUAGE) -> str:
-    """Render any error that carries ``message_id``/``params``; others show their own text."""
-    message_id = getattr(error, "message_id", None)
-    if message_id:
-        return render(message_id, language, **getattr(error, "params", {}))
-    return str(error) or type(error).__name__
+    """A ``BiostationError`` in the reader's language; anything else as the generic sentence."""
+    if isinstance(error, BiostationError):
+        return render(error.message_id, language, **error.params)
+    return render("error.unexpected", language, detail=type(error).__name__)
