@@ -20,6 +20,7 @@ run: venv
 
 test: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: venv

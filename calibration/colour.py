@@ -5,11 +5,13 @@ a 3×3 matrix in linear RGB (sRGB gamma linearisation, initialised by white bala
 brings the measured patches to the chart's reference colours. The error is reported as
 the CIEDE2000 colour difference before and after, patch by patch, the way colour
 scientists judge it (ΔE00 ≈ 1 is a just-noticeable difference; skin tones in a passport
-photo should stay well under 3).
+photo should stay well under 3), computed by colour-science rather than by hand.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +23,8 @@ PATCHES = 24
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """The sRGB decoding (IEC 61966-2-1), equal to colour-science's ``eotf_sRGB``; kept here because
+    the capture pipeline runs it on every frame in float32, which colour-science would widen to float64."""
     v = np.clip(v, 0.0, 1.0)
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
 
@@ -36,34 +40,20 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.clip(flat, 0, 1), cv2.COLOR_RGB2Lab).reshape(np.shape(rgb)).astype(np.float64)
 
 
+@functools.cache
+def _colour_science():
+    """``colour`` (colour-science), imported on first use: it loads its plotting layer and matplotlib, which
+    takes a second or more, and only the calibration tool's colour step needs it."""
+    with warnings.catch_warnings():  # without matplotlib it warns that its plots are unavailable: we draw none
+        warnings.filterwarnings("ignore", message='"Matplotlib" related API features are not available')
+        import colour
+    return colour
+
+
 def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005), vectorised over (..., 3)."""
-    L1, a1, b1 = np.moveaxis(np.asarray(lab1, float), -1, 0)
-    L2, a2, b2 = np.moveaxis(np.asarray(lab2, float), -1, 0)
-    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
-    dL, dC = L2 - L1, c2p - c1p
-    dh = h2p - h1p
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
-    dh = np.where(c1p * c2p == 0, 0, dh)
-    dH = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
-    L_bar, C_bar = (L1 + L2) / 2, (c1p + c2p) / 2
-    h_sum = h1p + h2p
-    h_bar = np.where(np.abs(h1p - h2p) > 180, np.where(h_sum < 360, h_sum + 360, h_sum - 360), h_sum) / 2
-    h_bar = np.where(c1p * c2p == 0, h_sum, h_bar)
-    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
-         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
-    d_theta = 30 * np.exp(-(((h_bar - 275) / 25) ** 2))
-    r_c = 2 * np.sqrt(C_bar**7 / (C_bar**7 + 25.0**7))
-    s_l = 1 + 0.015 * (L_bar - 50) ** 2 / np.sqrt(20 + (L_bar - 50) ** 2)
-    s_c = 1 + 0.045 * C_bar
-    s_h = 1 + 0.015 * C_bar * t
-    r_t = -np.sin(np.radians(2 * d_theta)) * r_c
-    return np.sqrt((dL / s_l) ** 2 + (dC / s_c) ** 2 + (dH / s_h) ** 2 + r_t * (dC / s_c) * (dH / s_h))
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005) of CIELAB values, vectorised over (..., 3)."""
+    lab1, lab2 = np.asarray(lab1, float), np.asarray(lab2, float)
+    return np.asarray(_colour_science().delta_E(lab1, lab2, method="CIE 2000"), float)
 
 
 def reference_srgb() -> np.ndarray:

@@ -1,16 +1,18 @@
 """The central record's database: SQLite by default, PostgreSQL in bigger offices.
 
-Tables are SQLAlchemy Core; the schema is built by numbered migrations recorded in
-``schema_version``, so a database created by an older release is brought forward in
-place. SQLite runs in WAL with ``BEGIN IMMEDIATE`` for every transaction: a deferred
-transaction that later upgrades to a write ignores the busy timeout and fails at once
-under concurrent intake, which would turn a burst of stations into refused packets.
+Tables are SQLAlchemy Core; the schema is built by the Alembic revisions in
+``central.migrations`` (recorded in ``alembic_version``), so a database created by an older
+release is brought forward in place. Change a table here, then add a revision there (its
+docstring says how); ``tests/test_central_migrations.py`` fails while the two disagree.
+SQLite runs in WAL with ``BEGIN IMMEDIATE`` for every transaction: a deferred transaction
+that later upgrades to a write ignores the busy timeout and fails at once under concurrent
+intake, which would turn a burst of stations into refused packets.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,13 +31,10 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    select,
 )
 from sqlalchemy.engine import make_url
 
 metadata = MetaData()
-
-schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
 
 identity = Table(
     "central_identity", metadata,
@@ -118,13 +117,6 @@ feedback = Table(
 )
 
 
-def _migration_1(engine: Engine) -> None:
-    metadata.create_all(engine)
-
-
-MIGRATIONS: list[Callable[[Engine], None]] = [_migration_1]
-
-
 def normalize_url(url: str) -> str:
     """Accept ``sqlite:///file``, a bare file path, and ``postgresql://`` (driven by psycopg 3)."""
     if "://" not in url:
@@ -179,16 +171,13 @@ def connect(url: str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine) -> int:
-    """Apply the migrations this database has not seen; returns the schema version."""
-    schema_version.create(engine, checkfirst=True)
-    with engine.begin() as conn:
-        current = conn.execute(select(schema_version.c.version)).scalars().all()
-    version = max(current, default=0)
-    for number, step in enumerate(MIGRATIONS, start=1):
-        if number > version:
-            step(engine)
-            with engine.begin() as conn:
-                conn.execute(schema_version.insert().values(version=number))
-            version = number
-    return version
+def migrate(engine: Engine) -> str:
+    """Bring the database to the newest schema revision and return it (see ``central.migrations``).
+
+    An empty database is built from the revisions; one built before Alembic (its tables and a
+    ``schema_version`` table, no ``alembic_version``) is stamped with the baseline, not rebuilt;
+    an up-to-date one is left alone.
+    """
+    from .migrations import upgrade_to_head
+
+    return upgrade_to_head(engine)

@@ -8,7 +8,6 @@ from an ``ApplicationSource``, and the finished record goes out to whoever submi
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -17,7 +16,6 @@ from typing import Protocol
 from calibration.profile import CameraProfile
 from domain.errors import BiostationError
 from drivers.scanner import DeviceInfo
-from matching.face.liveness import LivenessChallenge
 
 from .face_capture import FaceCapture
 from .finger_capture import FingerSequence
@@ -114,10 +112,9 @@ class EnrollmentFlow:
         """A capture for the camera loop: the camera's calibration profile applied to every frame
         (its id goes into the record), and the liveness challenge if the station requires one."""
         self._expect(Step.FACE)
-        live = self.policy.liveness_at_kiosk if kiosk else self.policy.liveness_at_counter
-        challenge = LivenessChallenge(seed if seed is not None else secrets.randbits(32))
+        challenge = self.policy.liveness_challenge("kiosk" if kiosk else "counter", seed)
         self.record.calibration_profile = profile.id if profile is not None else None
-        return FaceCapture(device, self.policy.face_timeout_s, challenge if live else None, profile)
+        return FaceCapture(device, self.policy.face_timeout_s, challenge, profile)
 
     def face_done(self, result: FaceCaptureResult | None) -> None:
         self._expect(Step.FACE)

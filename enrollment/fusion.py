@@ -2,15 +2,19 @@
 
 Each modality's raw score is first put on a common scale, "how far past its own
 threshold, in units of its genuine spread": face ``(T_face − distance) / 0.10`` with
-T_face the station's face threshold (``matching.face.compare``), finger
-``(score − T_finger) / 0.06`` with T_finger the 0.1 %-FMR finger threshold
-(``matching.fingerprint.thresholds``); 0.10 and 0.06 are round figures chosen by hand,
-not fitted on data (the finger's doubled from 0.03 when the global alignment check
-doubled the matcher's scale: its 0.1 % threshold went from 0.0315 to 0.0640). The
-fused score is the sum (the sum rule, which Kittler et al. and later NIST studies found the most robust fixed
-rule), accepted at ≥ 0. So a clear finger match can carry a borderline face (glasses,
-age), and the two together must still point the same way; when both sit just below
-their thresholds the sum is negative and the person is sent to an officer.
+T_face the station's face threshold (``matching.face.compare.THRESHOLD``), finger
+``(score − T_finger) / 0.06`` with T_finger the finger score at 0.1 % false matches per
+comparison (``threshold_for_fmr(VERIFY_FMR)`` from ``matching.fingerprint.thresholds``,
+whose table for templates that carry a ridge flow applies: the station's own templates
+carry one). Neither threshold is copied here, so a re-fitted one moves the fusion with
+it. The spreads 0.10 and 0.06 are round figures chosen by hand, not fitted on data. The
+fused score is the sum (the sum rule, which Kittler et al. and later NIST studies found
+the most robust fixed rule), accepted at ≥ 0. So a clear finger match can carry a
+borderline face (glasses, age), and the two together must still point the same way;
+when both sit just below their thresholds the sum is negative and the person is sent to
+an officer. The fused operating point has not been measured: no data set here holds
+both faces and fingerprints of the same people (docs/accuracy.md, "Face + finger
+fusion").
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ how long, and that it is deleted from the station once the central record holds 
 
 from __future__ import annotations
 
+import secrets
 import tomllib
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from domain.errors import BiostationError
 from domain.fingers import FingerPosition
+from matching.face.liveness import LivenessChallenge
 
 DEFAULT_FINGERS = (FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX,
                    FingerPosition.LEFT_THUMB, FingerPosition.LEFT_INDEX)
@@ -30,12 +32,25 @@ class Policy:
     finger_attempts: int = 3
     finger_min_quality: int = 40
     finger_capture_timeout_s: float = 15.0
+    finger_removal_timeout_s: float = 5.0
     face_timeout_s: float = 20.0
+    verify_face_timeout_s: float = 20.0  # the kiosk's blink-and-turn needs time; a still face is found in 1 s
     liveness_at_counter: bool = False
     liveness_at_kiosk: bool = True
     no_fingerprints_under_age: int = 5  # young children's ridges are too small for the sensor
     guardian_consent_under_age: int = 17  # UU 27/2022 art. 25: a child's data needs a guardian's consent
     consent_text_id: str = "consent.text"
+
+    def liveness_challenge(self, where: str, seed: int | None = None) -> LivenessChallenge | None:
+        """A fresh challenge where this office requires one (``where``: "kiosk" or "counter"), else None.
+
+        The seed decides the order of blinks and turns; drawn from the OS so a recording of one
+        applicant's challenge does not answer the next one's.
+        """
+        required = self.liveness_at_kiosk if where == "kiosk" else self.liveness_at_counter
+        if not required:
+            return None
+        return LivenessChallenge(secrets.randbits(32) if seed is None else seed)
 
     def needs_fingerprints(self, birth_date: str, today: date) -> bool:
         return age_on(birth_date, today) >= self.no_fingerprints_under_age

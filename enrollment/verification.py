@@ -9,15 +9,13 @@ the officer sees why.
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
 
 from domain.fingers import FingerPosition
-from drivers.scanner import Scanner
 from matching.face.detection import detect
 from matching.face.embedding import distance, encode, landmarks
 from matching.face.liveness import LivenessChallenge, Observation
@@ -77,8 +75,8 @@ class VerifyGuidance:
 class Verification:
     """1:1 verification as a state machine: frames until a live face, then one finger, then the decision.
 
-    The kiosk window and ``biostation verify`` feed the same object. ``landmarks_of`` is where
-    landmarks come from: the camera's detector, or a scripted sequence in tests. The face
+    ``station.verification.IdentityCheck`` feeds it for the kiosk and ``biostation verify`` alike.
+    ``landmarks_of`` is where landmarks come from: the camera's detector, or a scripted sequence in tests. The face
     descriptor can be handed in by a worker process (``face_found``) or computed here.
     """
 
@@ -95,10 +93,10 @@ class Verification:
         self.result: VerificationResult | None = None
         fingers = enrolled.get("fingers") or []
         # the enrolled finger to ask for, decoded once (the kiosk reads ``finger`` on every frame)
-        self._finger_template, self.finger = None, None
+        self.finger_template, self.finger = None, None
         if fingers:
             template, position = decode_record(base64.b64decode(fingers[0]["iso19794_2"]))
-            self._finger_template, self.finger = template, FingerPosition(position)
+            self.finger_template, self.finger = template, FingerPosition(position)
 
     def observe(self, rgb: np.ndarray, t: float) -> VerifyGuidance:
         if self.step is not VerifyStep.FACE:
@@ -135,7 +133,7 @@ class Verification:
             self.face_found(encode(rgb, box).descriptor)
 
     def finger_image(self, pixels: np.ndarray, dpi: int) -> VerificationResult:
-        score = compare(extract(pixels, dpi), self._finger_template)
+        score = compare(extract(pixels, dpi), self.finger_template)
         return self.finish(score)
 
     def finish(self, finger_score: float | None = None) -> VerificationResult:
@@ -155,39 +153,3 @@ class Verification:
         self.result = VerificationResult(decision, None, None, None, FUSED_THRESHOLD,
                                          self.finger.slug if self.finger else None, reason)
         return VerifyGuidance(self.step, reason, None, None)
-
-
-def verify(enrolled: dict, frames: Iterator[tuple[np.ndarray, float]], scanner: Scanner,
-           face_timeout_s: float, liveness: LivenessChallenge | None,
-           on_finger: Callable[[FingerPosition], None] | None = None,
-           finger_timeout_s: float = 15.0) -> VerificationResult:
-    """The whole check, blocking: what ``biostation verify`` runs."""
-    check = Verification(enrolled, face_timeout_s, liveness)
-    for rgb, t in frames:
-        check.observe(rgb, t)
-        if check.step is not VerifyStep.FACE:
-            break
-    if check.step is VerifyStep.FACE:  # the camera ran out before the time limit
-        check.reason = "verify.no_face"
-        check.step = VerifyStep.FINGER
-    if check.result is not None:
-        return check.result
-    check.describe_face()
-    finger = check.finger
-    if finger is None:
-        return check.finish(None)
-    if on_finger:
-        on_finger(finger)
-    image = scanner.capture(finger, timeout=finger_timeout_s)
-    scanner.wait_for_removal(2.0)
-    return check.finger_image(image.pixels, image.dpi)
-
-
-def camera_frames(camera, deadline_s: float, read_timeout: float = 2.0) -> Iterator[tuple[np.ndarray, float]]:
-    """(RGB frame, seconds since start) from a camera until ``deadline_s`` has passed."""
-    from matching.face.detection import as_rgb
-
-    start = time.monotonic()
-    while (t := time.monotonic() - start) <= deadline_s:
-        frame = camera.read(timeout=read_timeout)
-        yield as_rgb(frame.image), t

@@ -1,4 +1,4 @@
-"""Starting the windows: a display check first, devices and the central record wired, then Qt.
+"""Starting the windows: a display check first, then the station wired (``station.wiring``), then Qt.
 
 ``QApplication`` aborts the whole process (no exception to catch) when there is no display
 or when Qt's system libraries such as ``libxcb-cursor0`` are missing, so a child process
@@ -7,17 +7,11 @@ tries first and the station says plainly what is wrong and what to do instead.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 
 from domain.errors import BiostationError
-
-log = logging.getLogger("biostation.gui")
-DEFAULT_CAMERA = "opencv:0"
-DEFAULT_SCANNER = "zfm-sim:"  # simulated until a sensor is configured
 
 _PROBE = "from PySide6.QtWidgets import QApplication; import sys; app = QApplication(sys.argv); print('ok')"
 
@@ -41,65 +35,13 @@ def check_display() -> None:
         raise DisplayError("ui.display_broken", detail=detail)
 
 
-@dataclass
-class Wiring:
-    station: object
-    camera: object | None
-    scanner: object | None
-    workers: object
-    embedded: object | None
-
-    def close(self) -> None:
-        for device in (self.camera, self.scanner):
-            if device is not None:
-                try:
-                    device.close()
-                except Exception:  # closing must not hide the reason the window closed
-                    log.debug("device close failed", exc_info=True)
-        self.workers.close()
-        self.station.close()
-        if self.embedded is not None:
-            self.embedded.stop()
-
-
-def wire(settings, camera_url: str | None = None, scanner_url: str | None = None) -> Wiring:
-    """Station, devices (a missing one is None: the window shows it and what to do), central, workers."""
-    from drivers import open_camera, open_scanner
-    from matching.workers import MatchingWorkers
-    from station.embedded_central import EmbeddedCentral, ensure_registered
-    from station.station import Station
-
-    station = Station(settings)
-    embedded = None
-    if settings.central_url:
-        if not station.registered:
-            from station.keys import RegistrationError
-
-            station.close()
-            raise RegistrationError("station.not_registered")
-    else:
-        embedded = EmbeddedCentral("sqlite:///" + str((station.home / "central.db").resolve()))
-        ensure_registered(station, embedded)
-    camera = scanner = None
-    try:
-        camera = open_camera(camera_url or settings.camera_url or DEFAULT_CAMERA)
-    except Exception as exc:
-        log.warning("camera unavailable: %s", exc)
-    try:
-        scanner = open_scanner(scanner_url or settings.scanner_url or DEFAULT_SCANNER)
-    except Exception as exc:
-        log.warning("scanner unavailable: %s", exc)
-    return Wiring(station, camera, scanner, MatchingWorkers(1, warm=True), embedded)
-
-
 def run_window(kind: str, settings, language: str, camera_url: str | None = None,
                scanner_url: str | None = None) -> int:
     """``kind``: console | kiosk | calibration. Returns the exit code."""
     check_display()
     from PySide6.QtWidgets import QApplication
 
-    from calibration.profile import load_profile
-    from enrollment.policy import load_policy
+    from station.wiring import wire
 
     from .i18n import Language
 
@@ -110,13 +52,13 @@ def run_window(kind: str, settings, language: str, camera_url: str | None = None
         if kind == "console":
             from .console import Console
 
-            profile = load_profile(wiring.station.home, wiring.camera.info.device_id) if wiring.camera else None
             window = Console(wiring.station, lang, wiring.camera, wiring.scanner, wiring.workers,
-                             load_policy(settings.config_path), profile)
+                             wiring.policy, wiring.profile)
         elif kind == "kiosk":
             from .kiosk import Kiosk
 
-            window = Kiosk(wiring.station, lang, wiring.camera, wiring.scanner, wiring.workers)
+            window = Kiosk(wiring.station, lang, wiring.camera, wiring.scanner, wiring.workers,
+                           policy=wiring.policy)
             window.showFullScreen()
         else:
             from .calibration_tool import CalibrationTool

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from domain.catalog import render_error
+from station.calibration import Calibration
 
 from .i18n import Language
 from .jobs import run_job
@@ -37,7 +38,8 @@ class CalibrationTool(QMainWindow):
         super().__init__()
         self.station, self.lang, self.camera_id, self.scanner = station, lang, camera_id, scanner
         self.technician = None
-        self.result = None
+        self.result = None  # the last camera calibration (station.calibration.CameraCalibration)
+        self.report = None  # its HTML report
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         # login
@@ -169,48 +171,41 @@ class CalibrationTool(QMainWindow):
         self.busy.hide()
         self.message.setText(render_error(exc, self.lang.code))
 
-    def camera_procedure(self) -> None:
-        from calibration.camera_procedure import calibrate_camera
-        from calibration.geometry import parse_board
+    @property
+    def procedure(self) -> Calibration:
+        return Calibration(self.station, self.technician.name)
 
-        try:
-            board = parse_board(self.board.text())
-        except Exception as exc:
-            self._failed(exc)
-            return
+    def camera_procedure(self) -> None:
         self.busy.show()
         self.message.clear()
 
-        def done(result) -> None:
+        def done(calibrated) -> None:
             self.busy.hide()
-            self.result = result
+            self.result = calibrated
+            result = calibrated.result
             self._show_checks(result.checks)
             self._show_plots(result.figures)
             uncovered = result.results.get("uncovered")
             self.message.setText(self.tr("calibration.cover_more", regions=", ".join(uncovered)) if uncovered
                                  else self.tr("ui.calibration_ready", id=result.profile.id))
             self.save.setEnabled(True)
-            self.station.audit.record(self.technician.name, "calibration.camera", None,
-                                      profile=result.profile.id, passed=result.passed)
+            self.report = calibrated.reports[0] if calibrated.reports else None
 
-        run_job(calibrate_camera, Path(self.images.text()), board, self.square.value(), self.camera_id or "camera",
-                on_done=done, on_error=self._failed)
+        run_job(self.procedure.camera, Path(self.images.text()), self.board.text(), self.square.value(),
+                self.camera_id, on_done=done, on_error=self._failed)
 
     def save_profile(self) -> None:
-        from calibration.profile import save_profile
-
         if self.result is None:
             return
-        save_profile(self.station.home, self.result.profile)
-        self.station.audit.record(self.technician.name, "calibration.profile_saved", None,
-                                  profile=self.result.profile.id, device=self.result.profile.device_id)
-        self.message.setText(self.tr("calibration.profile_saved", id=self.result.profile.id,
-                                     device=self.result.profile.device_id))
+        profile = self.result.profile
+
+        def saved(_path) -> None:
+            self.message.setText(self.tr("calibration.profile_saved", id=profile.id, device=profile.device_id))
+
+        run_job(self.procedure.save_profile, self.result, on_done=saved, on_error=self._failed)
         self.save.setEnabled(False)
 
     def sensor_procedure(self) -> None:
-        from calibration.sensor import run_sensor_calibration
-
         if self.scanner is None:
             self.message.setText(self.tr("ui.scanner_missing"))
             return
@@ -221,6 +216,5 @@ class CalibrationTool(QMainWindow):
             self.busy.hide()
             self._show_checks(result["checks"])
             self.message.setText(self.tr("ui.sensor_result", baud=result["baud"], level=result["security_level"]))
-            self.station.audit.record(self.technician.name, "calibration.sensor", None, passed=result["passed"])
 
-        run_job(run_sensor_calibration, self.scanner, on_done=done, on_error=self._failed)
+        run_job(self.procedure.sensor, self.scanner, on_done=done, on_error=self._failed)

@@ -26,21 +26,21 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QTextEdit,
     QVBoxLayout,
-    QWidget,
 )
 
 from domain.catalog import render_error
 from enrollment.face_capture import FaceCapture, FaceState
 from enrollment.finger_capture import FingerOutcome
-from enrollment.flow import EnrollmentFlow, Step
 from enrollment.policy import Policy
+from station.checkin import QrReader
+from station.enrollment import Enrollment
 
+from .audit_view import AuditPage
 from .i18n import Language
 from .jobs import run_job, when_ready
+from .page import Page
 from .widgets import (
     CameraThread,
     CheckList,
@@ -54,26 +54,6 @@ from .widgets import (
 )
 
 log = logging.getLogger("biostation.gui")
-
-
-class Page(QWidget):
-    """A screen of the console; ``retranslate`` re-reads every text when the language changes."""
-
-    name = "page"
-
-    def __init__(self, console: Console) -> None:
-        super().__init__()
-        self.console = console
-        self.lang = console.lang
-
-    def tr(self, message_id: str, **params: object) -> str:
-        return self.lang.tr(message_id, **params)
-
-    def retranslate(self) -> None:
-        pass
-
-    def entered(self) -> None:
-        pass
 
 
 class LoginPage(Page):
@@ -211,17 +191,14 @@ class QueuePage(Page):
             return
         if self.qr is not None:
             return
-        import cv2
-
-        detector = cv2.QRCodeDetector()
         self.message.setText(self.tr("ui.show_qr"))
-        self.qr = CameraThread(self.console.camera, lambda bgr, _t: detector.detectAndDecode(bgr)[0] or None)
-        self.qr.frame.connect(lambda _img, text: text and self.scanned(text))
+        self.qr = CameraThread(self.console.camera, QrReader())
+        self.qr.frame.connect(lambda _img, number: number and self.scanned(number))
         self.qr.start()
 
-    def scanned(self, text: str) -> None:
+    def scanned(self, number: str) -> None:
         self.stop_qr()
-        self.number.setText(text.strip().split("/")[-1])
+        self.number.setText(number)
         self.message.clear()
 
     def stop_qr(self) -> None:
@@ -235,21 +212,15 @@ class QueuePage(Page):
         if not number:
             return
         console = self.console
-        flow = EnrollmentFlow(console.policy, console.station.registration.station_id, console.desk,
-                              console.station.audit.record, console.desk.today())
-        flow.login(console.officer)
+        enrollment = Enrollment(console.station, console.officer, console.policy, console.desk, console.camera,
+                                console.scanner, console.profile, console.workers)
 
         def opened(_application) -> None:
-            try:
-                flow.record_consent(self.consent.isChecked(), self.guardian.text().strip() or None)
-            except Exception as exc:
-                self.message.setText(render_error(exc, self.lang.code))
-                return
-            console.flow = flow
+            console.enrollment = enrollment
             console.show_page("face")
 
-        run_job(flow.open_application, number, on_done=opened,
-                on_error=lambda exc: self.message.setText(render_error(exc, self.lang.code)))
+        run_job(enrollment.open, number, self.consent.isChecked(), self.guardian.text().strip() or None,
+                on_done=opened, on_error=lambda exc: self.message.setText(render_error(exc, self.lang.code)))
 
 
 class FacePage(Page):
@@ -304,7 +275,7 @@ class FacePage(Page):
         if console.camera is None:
             self.instruction.setText(self.tr("ui.camera_missing"))
             return
-        self.capture = console.flow.face_capture(console.camera.info, profile=console.profile)
+        self.capture = console.enrollment.face_capture()
         self.thread = CameraThread(console.camera, self.capture.observe_frame, face_overlay)
         self.thread.frame.connect(self.show_frame)
         self.thread.failed.connect(console.show_error)
@@ -343,13 +314,15 @@ class FacePage(Page):
         if self.capture is None or self.capture.chosen is None or self.busy.isVisible():
             return
         self.stop_camera()
-        frame = self.capture.chosen
+        enrollment = self.console.enrollment
         self.busy.show()
 
         def encoded(encoding) -> None:
+            run_job(enrollment.keep_face, self.capture, encoding.descriptor, on_done=kept,
+                    on_error=self.console.show_error)
+
+        def kept(result) -> None:
             self.busy.hide()
-            result = self.capture.result(descriptor=encoding.descriptor)
-            self.console.flow.face_done(result)
             import cv2
 
             crop = cv2.imdecode(np.frombuffer(result.jpeg, np.uint8), cv2.IMREAD_COLOR)
@@ -358,7 +331,7 @@ class FacePage(Page):
             self.next_button.show()
             self.keep_button.hide()
 
-        when_ready(self.console.workers.encode_face(frame.rgb, frame.box), encoded, self.console.show_error)
+        when_ready(enrollment.describe_face(self.capture), encoded, self.console.show_error)
 
 
 class FingerPage(Page):
@@ -404,12 +377,12 @@ class FingerPage(Page):
         self.next_button.setText(self.tr("ui.review"))
         self.reason.clear()
         for reason in ("missing", "injured"):
-            self.reason.addItem(self.tr(f"ui.reason_{reason}"), reason)
+            self.reason.addItem(self.tr(f"name.reason.{reason}"), reason)
         self.quality.setFormat(self.tr("ui.quality_format", minimum=self.console.policy.finger_min_quality))
 
     @property
     def fingers(self):
-        return self.console.flow.fingers
+        return self.console.enrollment.fingers
 
     def refresh_hand(self) -> None:
         states = {p: "todo" for p in self.fingers.positions}
@@ -433,10 +406,9 @@ class FingerPage(Page):
         if self.console.scanner is None:
             self.state.setText(self.tr("ui.scanner_missing"))
             return
-        self.state.setText(self.tr("sensor.place_finger", finger=self.tr(f"ui.finger.{position.slug}")))
+        self.state.setText(self.tr("sensor.place_finger", finger=position))
         self.progress.setValue(0)
-        run_job(self.console.scanner.capture, position, self.console.policy.finger_capture_timeout_s,
-                on_done=self.captured, on_error=self.capture_failed,
+        run_job(self.console.enrollment.capture_finger, on_done=self.captured, on_error=self.capture_failed,
                 on_progress=lambda f: self.progress.setValue(int(f * 100)))
 
     def capture_failed(self, exc) -> None:
@@ -445,23 +417,21 @@ class FingerPage(Page):
 
     def captured(self, image) -> None:
         self.image.setPixmap(QPixmap.fromImage(to_qimage(image.pixels)))
-        run_job(self.console.scanner.wait_for_removal, 5.0)
+        enrollment = self.console.enrollment
+        run_job(enrollment.wait_for_lift)
 
         def extracted(details) -> None:
-            step = self.fingers.submit(image, details)
+            run_job(enrollment.judge, image, details, on_done=judged, on_error=self.console.show_error)
+
+        def judged(step) -> None:
             self.quality.setValue(step.quality)
-            params = dict(step.params)
-            for key in ("finger", "other"):
-                if key in params:
-                    params[key] = self.tr(f"ui.finger.{params[key]}")
-            self.state.setText(self.tr(step.message_id, **params))
+            self.state.setText(self.tr(step.message_id, **step.params))
             if step.outcome is FingerOutcome.EXHAUSTED:
                 self.keep_button.show()
                 return
             QTimer.singleShot(800, self.next_capture)
 
-        when_ready(self.console.workers.extract_details(image.pixels, image.dpi), extracted,
-                   self.console.show_error)
+        when_ready(enrollment.extract(image), extracted, self.console.show_error)
 
     def mark_exception(self) -> None:
         if self.fingers.current is not None:
@@ -474,8 +444,8 @@ class FingerPage(Page):
         self.next_capture()
 
     def to_review(self) -> None:
-        self.console.flow.fingers_done()
-        self.console.show_page("review")
+        run_job(self.console.enrollment.fingers_done, on_done=lambda _r: self.console.show_page("review"),
+                on_error=self.console.show_error)
 
 
 class ReviewPage(Page):
@@ -517,8 +487,8 @@ class ReviewPage(Page):
         self.new_button.setText(self.tr("ui.next_applicant"))
 
     def entered(self) -> None:
-        flow = self.console.flow
-        record = flow.record
+        enrollment = self.console.enrollment
+        record = enrollment.record
         lines = [self.tr("ui.review_application", number=record.application["number"],
                          name=f"{record.application['given_name']} {record.application['surname']}")]
         if record.face is not None:
@@ -526,13 +496,11 @@ class ReviewPage(Page):
             lines.append(self.tr("ui.review_face", state=self.tr("ui.all_passed") if not failing
                                  else ", ".join(failing)))
         for f in record.fingers:
-            lines.append(self.tr("ui.review_finger", finger=self.tr(f"ui.finger.{f.position.slug}"),
-                                 quality=f.quality))
+            lines.append(self.tr("ui.review_finger", finger=f.position, quality=f.quality))
         for e in record.exceptions:
-            lines.append(self.tr("ui.review_exception", finger=self.tr(f"ui.finger.{e.position.slug}"),
-                                 reason=self.tr(f"ui.reason_{e.reason}")))
+            lines.append(self.tr("ui.review_exception", finger=e.position, reason=e.reason))
         self.summary.setPlainText("\n".join(lines))
-        needs = flow.step is Step.APPROVAL
+        needs = enrollment.needs_approval
         for w in (self.supervisor, self.supervisor_password, self.approve_button):
             w.setVisible(needs)
         self.submit_button.setEnabled(not needs)
@@ -541,75 +509,23 @@ class ReviewPage(Page):
         self.message.setText(self.tr("ui.needs_approval") if needs else "")
 
     def approve(self) -> None:
-        def done(supervisor) -> None:
-            try:
-                self.console.flow.approve(supervisor)
-            except Exception as exc:
-                self.message.setText(render_error(exc, self.lang.code))
-                return
-            self.entered()
-
-        run_job(self.console.station.officers.authenticate, self.supervisor.text().strip(),
-                self.supervisor_password.text(), on_done=done,
+        run_job(self.console.enrollment.approve, self.supervisor.text().strip(), self.supervisor_password.text(),
+                on_done=lambda _r: self.entered(),
                 on_error=lambda exc: self.message.setText(render_error(exc, self.lang.code)))
 
     def submit(self) -> None:
-        record = self.console.flow.finish()
+        enrollment = self.console.enrollment
         self.submit_button.setEnabled(False)
-        station = self.console.station
 
         def sealed(packet_id) -> None:
             self.message.setText(self.tr("enroll.in_outbox", packet=packet_id))
             self.console.last_packet = packet_id
             self.submit_button.hide()
             self.new_button.show()
-            run_job(station.flush, on_done=lambda _r: self.console.refresh_status(),
+            run_job(enrollment.deliver, on_done=lambda _r: self.console.refresh_status(),
                     on_error=lambda _e: self.console.refresh_status())
 
-        run_job(station.submit, record, on_done=sealed, on_error=self.console.show_error)
-
-
-class AuditPage(Page):
-    """The supervisor's audit log browser, filtered by officer, action or application."""
-
-    name = "audit"
-
-    def __init__(self, console: Console) -> None:
-        super().__init__(console)
-        self.actor, self.action, self.application = QLineEdit(), QLineEdit(), QLineEdit()
-        self.table = QTableWidget(0, 5)
-        self.back = QPushButton()
-        self.chain = QLabel()
-        filters = QHBoxLayout()
-        for field in (self.actor, self.action, self.application):
-            filters.addWidget(field)
-            field.textChanged.connect(self.entered)
-        box = QVBoxLayout(self)
-        box.addLayout(filters)
-        box.addWidget(self.table)
-        box.addWidget(self.chain)
-        box.addWidget(self.back)
-        self.back.clicked.connect(lambda: self.console.show_page("queue"))
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.actor.setPlaceholderText(self.tr("ui.filter_officer"))
-        self.action.setPlaceholderText(self.tr("ui.filter_action"))
-        self.application.setPlaceholderText(self.tr("ui.application_number"))
-        self.table.setHorizontalHeaderLabels([self.tr(f"ui.audit_{c}") for c in
-                                              ("time", "officer", "action", "application", "detail")])
-        self.back.setText(self.tr("ui.back"))
-
-    def entered(self) -> None:
-        audit = self.console.station.audit
-        entries = audit.entries(self.actor.text().strip() or None, self.action.text().strip() or None,
-                                self.application.text().strip() or None)
-        self.table.setRowCount(len(entries))
-        for row, e in enumerate(reversed(entries)):
-            for col, value in enumerate((e.at[:19], e.actor, e.action, e.application or "", str(e.detail))):
-                self.table.setItem(row, col, QTableWidgetItem(value))
-        broken = audit.verify()
-        self.chain.setText(self.tr("ui.chain_ok") if broken is None else self.tr("ui.chain_broken", seq=broken))
+        run_job(enrollment.submit, on_done=sealed, on_error=self.console.show_error)
 
 
 class Console(QMainWindow):
@@ -621,7 +537,7 @@ class Console(QMainWindow):
         self.profile = profile
         self.desk = station.applications()
         self.officer = None
-        self.flow: EnrollmentFlow | None = None
+        self.enrollment: Enrollment | None = None
         self.last_packet: str | None = None
         self.idle_lock_s = idle_lock_s
         self.last_input = time.monotonic()
@@ -648,6 +564,11 @@ class Console(QMainWindow):
         self.refresh_status()
         self.show_page("login")
 
+    @property
+    def flow(self):
+        """The enrollment's flow (its step and record), for views and tests that read it."""
+        return self.enrollment.flow if self.enrollment is not None else None
+
     # -- navigation --------------------------------------------------------------------------
     def show_page(self, name: str) -> None:
         current = self.stack.currentWidget()
@@ -669,7 +590,7 @@ class Console(QMainWindow):
         self.show_page("queue")
 
     def lock(self) -> None:
-        self.station.audit.record(self.officer.name if self.officer else "-", "console.locked")
+        run_job(self.station.audit.record, self.officer.name if self.officer else "-", "console.locked")
         self.officer = None
         self.show_page("login")
 
@@ -693,16 +614,16 @@ class Console(QMainWindow):
     # -- status bar --------------------------------------------------------------------------
     def _device_text(self, device, kind: str) -> str:
         if device is None:
-            return self.lang.tr("ui.device_missing", kind=self.lang.tr(f"ui.{kind}"))
+            return self.lang.tr("ui.device_missing", kind=kind)
         state = "ui.device_emulated" if device.info.emulated else "ui.device_connected"
-        return self.lang.tr(state, kind=self.lang.tr(f"ui.{kind}"))
+        return self.lang.tr(state, kind=kind)
 
     def refresh_status(self) -> None:
         self._status_age = 0
         self.devices_label.setText(f"{self._device_text(self.camera, 'camera')} · "
                                    f"{self._device_text(self.scanner, 'scanner')}")
-        counts = self.station.outbox.counts()
-        self.outbox_label.setText(self.lang.tr("outbox.counts", **counts))
+        run_job(self.station.outbox.counts,
+                on_done=lambda counts: self.outbox_label.setText(self.lang.tr("outbox.counts", **counts)))
 
         def reachable(ok: bool) -> None:
             self.central_label.setText(self.lang.tr("ui.central_ok" if ok else "ui.central_down"))

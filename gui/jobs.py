@@ -14,6 +14,8 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from domain.errors import BiostationError
+
 log = logging.getLogger("biostation.gui")
 
 
@@ -42,7 +44,7 @@ class _Runnable(QRunnable):
             kwargs = {"progress": self._progress} if self.with_progress else {}
             result = self.fn(*self.args, **kwargs)
         except Exception as exc:  # delivered to the window, which shows it as a sentence
-            if not hasattr(exc, "message_id"):
+            if not isinstance(exc, BiostationError):
                 log.error("job failed: %s", traceback.format_exc())
             self.signals.failed.emit(exc)
             return

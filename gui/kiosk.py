@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import cv2
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -27,9 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from domain.catalog import render_error
+from enrollment.policy import Policy
 from enrollment.verification import Verification, VerifyStep, detected_landmarks
 from matching.face.detection import as_rgb
-from matching.face.liveness import LivenessChallenge
+from station.checkin import QrReader
+from station.verification import IdentityCheck
 
 from .i18n import Language
 from .jobs import run_job, when_ready
@@ -122,14 +123,8 @@ class HomeScreen(Screen):
         self.message.clear()
         self.go.setEnabled(True)
         if self.kiosk.camera is not None:  # QR codes from the online registration, read by the camera
-            detector = cv2.QRCodeDetector()
-
-            def read_qr(bgr, _t):
-                text, _points, _ = detector.detectAndDecode(bgr)
-                return text or None
-
-            self.qr = CameraThread(self.kiosk.camera, read_qr)
-            self.qr.frame.connect(lambda _img, text: text and self.scanned(text))
+            self.qr = CameraThread(self.kiosk.camera, QrReader())
+            self.qr.frame.connect(lambda _img, number: number and self.scanned(number))
             self.qr.start()
 
     def left(self) -> None:
@@ -137,9 +132,9 @@ class HomeScreen(Screen):
             self.qr.stop()
             self.qr = None
 
-    def scanned(self, text: str) -> None:
+    def scanned(self, number: str) -> None:
         if self.go.isEnabled():
-            self.number.setText(text.strip().split("/")[-1])
+            self.number.setText(number)
             self.check_in()
 
     def check_in(self) -> None:
@@ -179,14 +174,14 @@ class VerifyScreen(Screen):
         self.progress.hide()
         self.check = kiosk.verification
         self.instruction.setText(self.tr("ui.kiosk_look"))
-        if kiosk.camera is None:
-            self.check.face_timeout_s = 0.0
-        else:
+        if kiosk.camera is not None:
             self.thread = CameraThread(kiosk.camera, lambda bgr, t: self.check.observe(as_rgb(bgr), t),
                                        face_overlay)
             self.thread.frame.connect(self.on_frame)
             self.thread.failed.connect(lambda exc: self.kiosk.show_error(exc))
             self.thread.start()
+        else:
+            self.describe_then_finger()
 
     def left(self) -> None:
         if self.thread is not None:
@@ -198,45 +193,47 @@ class VerifyScreen(Screen):
         if guidance is None or self.thread is None:
             return
         if guidance.instruction:
-            finger = self.check.finger
-            self.instruction.setText(self.tr(guidance.instruction,
-                                             finger=self.tr(f"ui.finger.{finger.slug}") if finger else ""))
+            self.instruction.setText(self.tr(guidance.instruction, finger=self.check.finger or ""))
         if guidance.step is VerifyStep.DONE:
             self.left()
-            self.kiosk.show_result(self.check.result)
+            run_job(self.kiosk.identity.decided, self.check.result, on_done=self.kiosk.show_result,
+                    on_error=self.failed)
         elif guidance.step is VerifyStep.FINGER:
             self.left()
             self.describe_then_finger()
 
     def describe_then_finger(self) -> None:
-        check = self.check
-        if check.face_frame is None:
+        described = self.kiosk.identity.describe_face()
+        if described is None:
             self.capture_finger()
             return
-        rgb, box = check.face_frame
 
-        def described(encoding) -> None:
-            check.face_found(encoding.descriptor)
+        def found(encoding) -> None:
+            self.check.face_found(encoding.descriptor)
             self.capture_finger()
 
-        when_ready(self.kiosk.workers.encode_face(rgb, box), described, self.kiosk.show_error)
+        when_ready(described, found, self.kiosk.show_error)
 
     def capture_finger(self) -> None:
-        check = self.check
-        finger = check.finger
+        identity = self.kiosk.identity
+        finger = self.check.finger
         if finger is None or self.kiosk.scanner is None:
-            self.kiosk.show_result(check.finish(None))
+            run_job(identity.finish, None, on_done=self.kiosk.show_result, on_error=self.failed)
             return
-        self.instruction.setText(self.tr("sensor.place_finger", finger=self.tr(f"ui.finger.{finger.slug}")))
+        self.instruction.setText(self.tr("sensor.place_finger", finger=finger))
         self.progress.setValue(0)
         self.progress.show()
 
         def captured(image) -> None:
-            run_job(self.kiosk.scanner.wait_for_removal, 3.0)
-            run_job(check.finger_image, image.pixels, image.dpi, on_done=self.kiosk.show_result,
-                    on_error=self.failed)
+            run_job(identity.wait_for_lift)
+            scored = identity.score_finger(image)
+            if scored is None:
+                run_job(identity.finish_with, image, on_done=self.kiosk.show_result, on_error=self.failed)
+            else:
+                when_ready(scored, lambda score: run_job(identity.finish, score, on_done=self.kiosk.show_result,
+                                                         on_error=self.failed), self.failed)
 
-        run_job(self.kiosk.scanner.capture, finger, 15.0, on_done=captured, on_error=self.failed,
+        run_job(identity.capture_finger, on_done=captured, on_error=self.failed,
                 on_progress=lambda f: self.progress.setValue(int(f * 100)))
 
     def failed(self, exc) -> None:
@@ -314,14 +311,17 @@ class FeedbackScreen(Screen):
 
 
 class Kiosk(QMainWindow):
-    def __init__(self, station, lang: Language, camera, scanner, workers, liveness_seed: int | None = None,
-                 landmarks_of=detected_landmarks, idle_s: float = 60.0, face_timeout_s: float = 20.0) -> None:
+    """The kiosk's screens over one ``IdentityCheck``: liveness always as the office's policy says."""
+
+    def __init__(self, station, lang: Language, camera, scanner, workers, policy: Policy | None = None,
+                 liveness_seed: int | None = None, landmarks_of=detected_landmarks, idle_s: float = 60.0,
+                 face_timeout_s: float | None = None) -> None:
         super().__init__()
         self.station, self.lang, self.camera, self.scanner, self.workers = station, lang, camera, scanner, workers
+        self.identity = IdentityCheck(station, policy or Policy(), "kiosk", camera, scanner, workers, face_timeout_s)
         self.liveness_seed = liveness_seed
         self.landmarks_of = landmarks_of
         self.idle_s = idle_s
-        self.face_timeout_s = face_timeout_s
         self.number: str | None = None
         self.verification: Verification | None = None
         self.result = None
@@ -367,21 +367,18 @@ class Kiosk(QMainWindow):
         self.show_screen("home")
 
     def templates(self, number: str) -> dict:
-        return self.station.link().templates(number)
+        return self.identity.enrolled(number)
 
     def start_verification(self, number: str, enrolled: dict) -> None:
-        import secrets
+        def begun(verification) -> None:
+            self.number, self.verification = number, verification
+            self.show_screen("verify")
 
-        seed = self.liveness_seed if self.liveness_seed is not None else secrets.randbits(32)
-        self.number = number
-        self.verification = Verification(enrolled, self.face_timeout_s, LivenessChallenge(seed), self.landmarks_of)
-        self.station.audit.record("kiosk", "verify.start", number)
-        self.show_screen("verify")
+        run_job(self.identity.begin, number, enrolled, self.liveness_seed, self.landmarks_of, on_done=begun,
+                on_error=self.show_error)
 
     def show_result(self, result) -> None:
         self.result = result
-        self.station.audit.record("kiosk", "verify." + result.decision, self.number,
-                                  face=result.face_score, finger=result.finger_score)
         self.show_screen("result")
         self.screens["result"].show_result(result)
 

@@ -46,8 +46,8 @@ def take_screenshots(out: Path, settings, language: str, camera_url: str | None 
     from PySide6.QtWidgets import QApplication
 
     from enrollment.policy import Policy
+    from station.wiring import wire
 
-    from .app import wire
     from .calibration_tool import CalibrationTool
     from .console import Console
     from .i18n import Language
@@ -76,9 +76,7 @@ def take_screenshots(out: Path, settings, language: str, camera_url: str | None 
         station = wiring.station
         station.officers.add("siti", "officer", "officer-pass")
         station.officers.add("budi", "supervisor", "supervisor-pass")
-        from central.store import add_application
-
-        number = add_application(wiring.embedded.engine, "Siti", "Rahayu", "1990-04-01", "passport")
+        number = wiring.embedded.add_application("Siti", "Rahayu", "1990-04-01", "passport")
         policy = Policy(fingers=(FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX), face_timeout_s=4.0)
         console = Console(station, lang, wiring.camera, wiring.scanner, wiring.workers, policy)
         console.show()
@@ -105,12 +103,14 @@ def take_screenshots(out: Path, settings, language: str, camera_url: str | None 
         _pump(app, 60, lambda: console.pages["fingers"].next_button.isVisible())
         if console.pages["fingers"].next_button.isVisible():
             console.pages["fingers"].next_button.click()
-            _pump(app, 1)
+            _pump(app, 10, lambda: console.page == "review")
             shot(console, "review")
+        console.officer = station.officers.authenticate("budi", "supervisor-pass")
         console.show_page("audit")
+        _pump(app, 10, lambda: bool(console.pages["audit"].chain.text()))
         shot(console, "audit_log")
         console.close()
-        kiosk = Kiosk(station, lang, wiring.camera, wiring.scanner, wiring.workers)
+        kiosk = Kiosk(station, lang, wiring.camera, wiring.scanner, wiring.workers, policy=wiring.policy)
         kiosk.resize(1080, 1600)
         kiosk.setVisible(True)
         shot(kiosk, "kiosk_home")

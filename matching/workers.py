@@ -49,6 +49,13 @@ def _extract_details(image: np.ndarray, dpi: float) -> object:
         return None
 
 
+def _score_finger(image: np.ndarray, dpi: float, enrolled) -> float:
+    from matching.fingerprint.extractor import extract
+    from matching.fingerprint.matcher import compare
+
+    return compare(extract(image, dpi), enrolled)
+
+
 _GALLERY = None  # the 1:N gallery held by this worker process
 
 
@@ -93,6 +100,10 @@ class MatchingWorkers:
     def extract_details(self, image: np.ndarray, dpi: float = 500) -> Future:
         """The whole extraction (for quality and the template); None when the image holds no print."""
         return self._pool.submit(_extract_details, image, dpi)
+
+    def score_finger(self, image: np.ndarray, dpi: float, enrolled) -> Future:
+        """A live finger image against an enrolled template: extraction and comparison, one round trip."""
+        return self._pool.submit(_score_finger, image, dpi, enrolled)
 
     def set_gallery(self, gallery) -> Future:
         """Hand a 1:N gallery to the worker once (one-process pools: the searches find it there)."""

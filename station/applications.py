@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from domain.errors import BiostationError
 
 from .central_link import CentralLink, CentralUnreachable
-from .storage import open_blob, open_db, seal_blob, transaction
+from .storage import Database, open_blob, seal_blob
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applications (number TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, sealed BLOB NOT NULL);
@@ -31,20 +31,25 @@ class ApplicationError(BiostationError):
 
 class ApplicationDesk:
     def __init__(self, home: Path, storage_key: bytes, link: CentralLink | None, zone: str) -> None:
-        self.conn = open_db(home / "cache.db", SCHEMA)
+        self.db = Database(home / "cache.db", SCHEMA)
         self.key = storage_key
         self.link = link
         self.zone = ZoneInfo(zone)
         self.zone_name = zone
+
+    @property
+    def conn(self):
+        """The calling thread's connection."""
+        return self.db.conn
 
     def today(self) -> date:
         return datetime.now(self.zone).date()
 
     def _put(self, table: str, key: str, value: object) -> None:
         blob = seal_blob(self.key, json.dumps(value).encode(), f"{table}:{key}")
-        with transaction(self.conn):
-            self.conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
-                              (key, datetime.now(self.zone).isoformat(), blob))
+        with self.db.transaction() as conn:
+            conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
+                         (key, datetime.now(self.zone).isoformat(), blob))
 
     def _get(self, table: str, key: str) -> object | None:
         column = "number" if table == "applications" else "day"
@@ -87,4 +92,4 @@ class ApplicationDesk:
         return cached  # type: ignore[return-value]
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()

@@ -20,31 +20,26 @@ def _print_checks(checks: list[dict]) -> None:
 
 
 def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
-    from calibration.camera_procedure import calibrate_camera
-    from calibration.geometry import parse_board
-    from calibration.profile import save_profile
-    from calibration.report import write_report
+    from .calibration import Calibration
+    from .station import Station
 
     folder = Path(args.images)
     if not folder.is_dir():
         raise UsageError("cli.no_folder", folder=str(folder))
-    result = calibrate_camera(folder, parse_board(args.board), args.square_mm, args.device_id or "camera",
-                              Path(args.edge) if args.edge else None, Path(args.chart) if args.chart else None,
-                              Path(args.position) if args.position else None)
-    out = dict(result.results, checks=result.checks, passed=result.passed)
-    if args.device_id:
-        path = save_profile(settings.home, result.profile)
-        out["profile_path"] = str(path)
-        print(render("calibration.profile_saved", args.lang, id=result.profile.id, device=args.device_id),
-              file=sys.stderr)
-    report_path = Path(args.report) if args.report else (
-        Path(args.json).with_suffix(".html") if args.json else settings.home / "calibration" / "report.html")
-    written = write_report(report_path, f"Camera calibration — {args.device_id or 'camera'}", result.profile.id,
-                           result.checks, result.figures, out)
-    out["report"] = [str(p) for p in written]
-    _print_checks(result.checks)
-    if result.results.get("uncovered"):
-        print(render("calibration.cover_more", args.lang, regions=", ".join(result.results["uncovered"])),
+    report = Path(args.report) if args.report else (Path(args.json).with_suffix(".html") if args.json else None)
+    with Station(settings) as station:
+        procedure = Calibration(station)
+        done = procedure.camera(folder, args.board, args.square_mm, args.device_id,
+                                Path(args.edge) if args.edge else None, Path(args.chart) if args.chart else None,
+                                Path(args.position) if args.position else None, report)
+        out = done.summary
+        if args.device_id:
+            out["profile_path"] = str(procedure.save_profile(done))
+            print(render("calibration.profile_saved", args.lang, id=done.result.profile.id, device=args.device_id),
+                  file=sys.stderr)
+    _print_checks(done.result.checks)
+    if done.result.results.get("uncovered"):
+        print(render("calibration.cover_more", args.lang, regions=", ".join(done.result.results["uncovered"])),
               file=sys.stderr)
     text = json.dumps(out)
     if args.json:
@@ -55,12 +50,14 @@ def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate_sensor(args: argparse.Namespace, settings: Settings) -> int:
-    from calibration.sensor import run_sensor_calibration
     from drivers import open_scanner
 
+    from .calibration import Calibration
+    from .station import Station
+
     print(render("calibration.sensor_steps", args.lang), file=sys.stderr)
-    with open_scanner(args.scanner) as scanner:
-        result = run_sensor_calibration(scanner, args.security_level)
+    with Station(settings) as station, open_scanner(args.scanner) as scanner:
+        result = Calibration(station).sensor(scanner, args.security_level)
     _print_checks(result["checks"])
     text = json.dumps(result)
     if args.json:

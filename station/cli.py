@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from domain.catalog import render, render_error
+from domain.errors import BiostationError
 
 from .logs import setup_logging
 from .settings import Settings, SettingsError, ensure_home, load_settings
@@ -175,47 +176,24 @@ def cmd_devices_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval_fingerprints(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.evaluation.fvc import evaluate_folder, work_units
     from matching.evaluation.plots import det_plot
 
-    folders = [Path(d) for d in args.dirs]
-    for folder in folders:
-        if not folder.is_dir():
-            raise UsageError("cli.no_folder", folder=str(folder))
-    results = {}
-    curves = {}
-    total = sum(work_units(f) for f in folders)
-    with _progress_bar(total, "FVC protocol") as bar:
-        for folder in folders:
-            result = evaluate_folder(folder, args.dpi, args.sensor, progress=bar.update)
-            results[result.name] = result.figures
-            curves[result.name] = (result.genuine, result.impostor)
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"sets": results, "sensor": args.sensor or "native"}, indent=1))
-    plot = Path(args.plot) if args.plot else out.with_suffix(".det.png")
-    det_plot(curves, plot, "DET" + (" (ZFM view)" if args.sensor else ""))
-    print(json.dumps({"sets": results}))
+    from .evaluation import evaluate_fingerprint_sets, write_json
+
+    figures, curves = evaluate_fingerprint_sets(args.dirs, args.sensor, args.dpi)
+    out = write_json(Path(args.json), {"sets": figures, "sensor": args.sensor or "native"})
+    det_plot(curves, Path(args.plot) if args.plot else out.with_suffix(".det.png"),
+             "DET" + (" (ZFM view)" if args.sensor else ""))
+    print(json.dumps({"sets": figures}))
     return 0
 
 
 def cmd_eval_faces(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.evaluation.lfw import evaluate_lfw, image_count
-    from matching.evaluation.plots import roc_plot
-    from matching.face.compare import THRESHOLD
+    from .evaluation import evaluate_faces, plot_roc, write_json
 
-    root, pairs = Path(args.dir), Path(args.pairs)
-    if not root.is_dir():
-        raise UsageError("cli.no_folder", folder=str(root))
-    if not pairs.is_file():
-        raise UsageError("cli.no_file", path=str(pairs))
-    with _progress_bar(image_count(pairs, root), "faces (LFW protocol)") as bar:
-        figures, genuine, impostor = evaluate_lfw(root, pairs, THRESHOLD, progress=bar.update)
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=1))
-    plot = Path(args.plot) if args.plot else out.with_suffix(".roc.png")
-    roc_plot(genuine, impostor, THRESHOLD, plot, "ROC, LFW pairs")
+    figures, genuine, impostor = evaluate_faces(args.dir, args.pairs)
+    out = write_json(Path(args.json), figures)
+    plot_roc(genuine, impostor, Path(args.plot) if args.plot else out.with_suffix(".roc.png"), "ROC, LFW pairs")
     print(json.dumps(figures))
     return 0
 
@@ -362,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure a person sees is a sentence, not a traceback
-        if not hasattr(exc, "message_id"):
+        if not isinstance(exc, BiostationError):
             log.exception("unexpected error")
         else:
             log.debug("command failed", exc_info=True)

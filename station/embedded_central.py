@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from datetime import datetime
 
 from .central_link import wait_until_ready
 
@@ -51,6 +52,13 @@ class EmbeddedCentral:
         from central.store import issue_token
 
         return issue_token(self.engine, name)
+
+    def add_application(self, given_name: str, surname: str, birth_date: str, service: str,
+                        appointment_at: datetime | None = None) -> str:
+        """Register an application in this record as the portal would; returns its number."""
+        from central.store import add_application
+
+        return add_application(self.engine, given_name, surname, birth_date, service, appointment_at)
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -15,6 +15,7 @@ import time
 from dataclasses import replace
 
 from domain.catalog import render
+from domain.errors import BiostationError
 
 from .settings import Settings
 from .usage import UsageError
@@ -24,12 +25,10 @@ def _say(args: argparse.Namespace, message_id: str, **params: object) -> None:
     print(render(message_id, args.lang, **params), file=sys.stderr, flush=True)
 
 
-def _supervisor(station):
+def _supervisor() -> tuple[str, str] | None:
     name = os.environ.get("BIOSTATION_SUPERVISOR")
     password = os.environ.get("BIOSTATION_SUPERVISOR_PASSWORD")
-    if not name or password is None:
-        return None
-    return station.officers.authenticate(name, password)
+    return None if not name or password is None else (name, password)
 
 
 def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,16 +64,14 @@ def _policy(args: argparse.Namespace, settings: Settings):
     return policy
 
 
-def _capture_face(args, flow, camera, home) -> None:
-    from calibration.profile import load_profile
+def _capture_face(args, enrollment) -> None:
     from enrollment.face_capture import FaceState
 
-    profile = load_profile(home, camera.info.device_id)
-    capture = flow.face_capture(camera.info, profile=profile)
+    capture = enrollment.face_capture()
     start = time.monotonic()
     said = None
     while not capture.finished:
-        frame = camera.read(timeout=3.0)
+        frame = enrollment.camera.read(timeout=3.0)
         guidance = capture.observe_frame(frame.image, time.monotonic() - start)
         if guidance.instruction and guidance.instruction != said:
             _say(args, guidance.instruction)
@@ -87,31 +84,32 @@ def _capture_face(args, flow, camera, home) -> None:
             raise UsageError("enroll.face_timeout", seconds=int(capture.timeout_s),
                              checks=", ".join(failing) or "one_face")
         _say(args, "enroll.face_best_kept")
-    flow.face_done(capture.result())
+    enrollment.keep_face(capture)
 
 
-def _capture_fingers(args, flow, scanner) -> None:
+def _capture_fingers(args, enrollment) -> None:
     from enrollment.finger_capture import FingerOutcome
 
-    fingers = flow.fingers
+    fingers = enrollment.fingers
     while not fingers.done:
         position = fingers.current
-        _say(args, "sensor.place_finger", finger=position.slug)
-        image = scanner.capture(position, timeout=flow.policy.finger_capture_timeout_s)
-        scanner.wait_for_removal(5.0)
-        step = fingers.submit(image)
+        _say(args, "sensor.place_finger", finger=position)
+        image = enrollment.capture_finger()
+        enrollment.wait_for_lift()
+        step = enrollment.judge(image)
         _say(args, step.message_id, **step.params)
         if step.outcome is FingerOutcome.EXHAUSTED:
             if not os.environ.get("BIOSTATION_SUPERVISOR"):
-                raise UsageError("enroll.finger_exhausted", finger=position.slug)
+                raise UsageError("enroll.finger_exhausted", finger=position)
             fingers.keep_best("attempts exhausted at the counter")
-    flow.fingers_done()
+    enrollment.fingers_done()
 
 
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    from calibration.profile import load_profile
     from drivers import open_camera, open_scanner
-    from enrollment.flow import EnrollmentFlow, Step
 
+    from .enrollment import Enrollment
     from .station import Station
 
     if not args.consent:
@@ -122,36 +120,35 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     policy = _policy(args, settings)
     with Station(settings) as station:
         officer = station.officers.authenticate(args.officer, password)
-        desk = station.applications(args.central)
-        flow = EnrollmentFlow(policy, station.registration.station_id, desk, station.audit.record, desk.today())
-        flow.login(officer)
-        application = flow.open_application(args.application)
-        _say(args, "enroll.application", number=application["number"],
-             name=f"{application['given_name']} {application['surname']}")
-        flow.record_consent(True, args.guardian)
         camera = open_camera(args.camera)
         try:
-            _capture_face(args, flow, camera, station.home)
+            enrollment = Enrollment(station, officer, policy, station.applications(args.central), camera=camera,
+                                    profile=load_profile(station.home, camera.info.device_id))
+            application = enrollment.open(args.application, True, args.guardian)
+            _say(args, "enroll.application", number=application["number"],
+                 name=f"{application['given_name']} {application['surname']}")
+            _capture_face(args, enrollment)
         finally:
             camera.close()
-        if flow.fingers.positions and not flow.fingers.done:
+        if enrollment.fingers.positions and not enrollment.fingers.done:
             with open_scanner(args.scanner) as scanner:
-                _capture_fingers(args, flow, scanner)
+                enrollment.scanner = scanner
+                _capture_fingers(args, enrollment)
         else:
-            flow.fingers_done()
-        if flow.step is Step.APPROVAL:
-            supervisor = _supervisor(station)
+            enrollment.fingers_done()
+        if enrollment.needs_approval:
+            supervisor = _supervisor()
             if supervisor is None:
                 raise UsageError("enroll.needs_supervisor")
-            flow.approve(supervisor)
-        record = flow.finish()
-        packet_id = station.submit(record)
+            enrollment.approve(*supervisor)
+        packet_id = enrollment.submit()
         _say(args, "enroll.in_outbox", packet=packet_id)
         delivered = False
         try:
-            delivered = station.flush().delivered > 0 and packet_id not in station.outbox.pending()
-        except Exception as exc:  # delivery is retried later; the record is safe in the outbox
-            _say(args, getattr(exc, "message_id", "central.unreachable"), url=args.central)
+            delivered = enrollment.deliver().delivered
+        except BiostationError as exc:  # delivery is retried later; the record is safe in the outbox
+            _say(args, exc.message_id, **(exc.params | {"url": args.central}))
+        record = enrollment.record
         face = record.face
         print(json.dumps({
             "application": application["number"], "packet_id": packet_id, "delivered": delivered,
@@ -169,28 +166,24 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from drivers import open_camera, open_scanner
-    from enrollment.verification import camera_frames, verify
-    from matching.face.liveness import LivenessChallenge
 
     from .station import Station
+    from .verification import IdentityCheck, camera_frames
 
     policy = _policy(args, settings)
     with Station(settings) as station:
-        enrolled = station.link(args.central).templates(args.application)
-        liveness = LivenessChallenge(int.from_bytes(os.urandom(4))) if policy.liveness_at_counter else None
+        station.link(args.central)  # refuses a central record other than the one registered with
         camera = open_camera(args.camera)
         scanner = None
         try:
             scanner = open_scanner(args.scanner)
-            result = verify(enrolled, camera_frames(camera, args.face_timeout or 10.0), scanner,
-                            args.face_timeout or 10.0, liveness,
-                            on_finger=lambda p: _say(args, "sensor.place_finger", finger=p.slug))
+            check = IdentityCheck(station, policy, "counter", camera, scanner, face_timeout_s=args.face_timeout)
+            result = check.run(args.application, camera_frames(camera, check.face_timeout_s),
+                               on_finger=lambda p: _say(args, "sensor.place_finger", finger=p))
         finally:
             camera.close()
             if scanner is not None:
                 scanner.close()
-        station.audit.record("verify", "verify." + result.decision, args.application,
-                             face=result.face_score, finger=result.finger_score)
     print(json.dumps(result.as_json()))
     _say(args, "verify." + result.decision)
     return 0 if result.decision == "match" else 1
@@ -248,7 +241,7 @@ def add_parsers(sub) -> None:
     verify.add_argument("--camera", required=True)
     verify.add_argument("--scanner", required=True)
     verify.add_argument("--central", required=True)
-    verify.add_argument("--face-timeout", type=float, default=10.0)
+    verify.add_argument("--face-timeout", type=float, help="seconds to find a face (default: the policy's)")
     verify.set_defaults(func=cmd_verify)
 
     outbox = sub.add_parser("outbox", help="records waiting for delivery")

@@ -3,20 +3,28 @@
 Floors (``eval/floors.toml``) are the worst figures we accept; they only ever go
 up as the core improves. Targets are the issue's goals, printed beside each figure.
 Missing data is a loud failure, never a silent pass.
+
+The set-up both ``make eval`` and ``biostation eval fingerprints|faces`` drive lives here
+too: ``evaluate_fingerprint_sets``, ``evaluate_faces``, ``write_json`` and ``plot_roc``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from matching.evaluation.fvc import evaluate_folder, list_images, work_units
 from matching.evaluation.plots import det_plot
+
+from .usage import UsageError
 
 FLOORS = Path(__file__).resolve().parent.parent / "eval" / "floors.toml"
 
@@ -33,7 +41,73 @@ HIGHER_IS_BETTER = {"accuracy", "tar_at_far_0_001"}
 EXTRACT_MS_TARGET = 100.0
 COMPARE_US_TARGET = 500.0
 
+# the floor rule (eval/floors.toml says it in words): a run's EER floor is its measured EER plus
+# SET_MARGIN; the mean EER over all runs is floored at its measured value rounded up to MEAN_STEP
+SET_MARGIN = 0.005
+MEAN_STEP = 0.0005
 
+
+# -- the evaluations, as both `make eval` and `biostation eval` run them --------------------------
+def progress_bar(total: int, desc: str | None) -> tqdm:
+    """Progress on stderr (stdout is the report's): live in a terminal, a line every 30 s in a
+    log such as CI's; no bar at all when ``desc`` is None."""
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=desc is None,
+                mininterval=1.0 if sys.stderr.isatty() else 30.0)
+
+
+def evaluate_fingerprint_sets(folders: Iterable[str | Path], sensor: str | None = None,
+                              dpi: int | None = None, progress: str | None = "FVC protocol",
+                              ) -> tuple[dict[str, dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The FVC protocol on each folder, seen natively or through ``sensor`` ("zfm").
+
+    Returns the figures and the (genuine, impostor) scores, both by folder name. ``progress``
+    is the progress bar's label (None: no bar). A folder that does not exist is a UsageError.
+    """
+    folders = [Path(f) for f in folders]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError("cli.no_folder", folder=str(folder))
+    figures: dict[str, dict] = {}
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    with progress_bar(sum(work_units(f) for f in folders), progress) as bar:
+        for folder in folders:
+            result = evaluate_folder(folder, dpi, sensor, progress=bar.update)
+            figures[result.name] = result.figures
+            curves[result.name] = (result.genuine, result.impostor)
+    return figures, curves
+
+
+def evaluate_faces(root: str | Path, pairs: str | Path, progress: str | None = "faces (LFW protocol)",
+                   ) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The LFW protocol at the station's fixed threshold: the figures and the genuine and impostor
+    distances. A missing folder or pairs file is a UsageError."""
+    from matching.evaluation.lfw import evaluate_lfw, image_count
+    from matching.face.compare import THRESHOLD
+
+    root, pairs = Path(root), Path(pairs)
+    if not root.is_dir():
+        raise UsageError("cli.no_folder", folder=str(root))
+    if not pairs.is_file():
+        raise UsageError("cli.no_file", path=str(pairs))
+    with progress_bar(image_count(pairs, root), progress) as bar:
+        return evaluate_lfw(root, pairs, THRESHOLD, progress=bar.update)
+
+
+def write_json(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def plot_roc(genuine: np.ndarray, impostor: np.ndarray, out: Path, title: str) -> Path:
+    """The faces' ROC curve with the station's threshold marked."""
+    from matching.evaluation.plots import roc_plot
+    from matching.face.compare import THRESHOLD
+
+    return roc_plot(genuine, impostor, THRESHOLD, out, title)
+
+
+# -- make eval --------------------------------------------------------------------------------------
 def _mated(folder: Path) -> bool:
     ids = [p.stem.rsplit("_", 1)[0] for p in list_images(folder)]
     return len(ids) > len(set(ids))
@@ -46,39 +120,25 @@ def run_fingerprints(data: Path, out: Path) -> tuple[dict, list[str]]:
     folders = [f for f in sorted(sets_dir.iterdir()) if f.is_dir() and _mated(f)]
     if not folders:
         raise SystemExit(f"make eval: no fingerprint sets with mated pairs in {sets_dir}")
-    runs = [(f, None) for f in folders] + [(f, "zfm") for f in folders]
-    results: dict[str, dict] = {}
-    curves: dict[str, dict] = {"native": {}, "zfm": {}}
-    total = sum(work_units(f) for f, _ in runs)
-    with tqdm(total=total, desc="fingerprints (FVC protocol)", file=sys.stderr,
-              mininterval=1.0 if sys.stderr.isatty() else 30.0) as bar:
-        for folder, sensor in runs:
-            r = evaluate_folder(folder, sensor=sensor, progress=bar.update)
-            key = folder.name + ("+zfm" if sensor else "")
-            results[key] = r.figures
-            curves[sensor or "native"][folder.name] = (r.genuine, r.impostor)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "fingerprints.json").write_text(json.dumps({"sets": results}, indent=1))
-    det_plot(curves["native"], out / "det_fingerprints.png", "DET, FVC sets (native images)")
-    det_plot(curves["zfm"], out / "det_fingerprints_zfm.png", "DET, FVC sets seen through a ZFM")
-    return results, [str(out / "det_fingerprints.png"), str(out / "det_fingerprints_zfm.png")]
+    native, native_curves = evaluate_fingerprint_sets(
+        folders, progress="fingerprints (FVC protocol, native images)")
+    zfm, zfm_curves = evaluate_fingerprint_sets(
+        folders, "zfm", progress="fingerprints (FVC protocol, ZFM view)")
+    results = native | {name + "+zfm": figures for name, figures in zfm.items()}
+    write_json(out / "fingerprints.json", {"sets": results})
+    plots = [det_plot(native_curves, out / "det_fingerprints.png", "DET, FVC sets (native images)"),
+             det_plot(zfm_curves, out / "det_fingerprints_zfm.png", "DET, FVC sets seen through a ZFM")]
+    return results, [str(p) for p in plots]
 
 
 def run_faces(data: Path, out: Path) -> dict:
-    from matching.evaluation.lfw import evaluate_lfw, image_count
-    from matching.evaluation.plots import roc_plot
-    from matching.face.compare import THRESHOLD
-
     lfw = data / "faces" / "LFW"
     pairs = lfw / "pairs.txt"
     if not pairs.is_file():
         raise SystemExit(f"make eval: {pairs} is missing; the benchmarks need ../shared/data")
-    with tqdm(total=image_count(pairs, lfw), desc="faces (LFW protocol)", file=sys.stderr,
-              mininterval=1.0 if sys.stderr.isatty() else 30.0) as bar:
-        figures, genuine, impostor = evaluate_lfw(lfw, pairs, THRESHOLD, progress=bar.update)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "faces.json").write_text(json.dumps(figures, indent=1))
-    roc_plot(genuine, impostor, THRESHOLD, out / "roc_faces.png", "ROC, LFW folds 1–3")
+    figures, genuine, impostor = evaluate_faces(lfw, pairs)
+    write_json(out / "faces.json", figures)
+    plot_roc(genuine, impostor, out / "roc_faces.png", "ROC, LFW folds 1–3")
     return figures
 
 
@@ -128,22 +188,59 @@ def check(results: dict, floors: dict) -> list[str]:
     return failures
 
 
-def table(results: dict) -> str:
+def mean_eer(results: dict) -> tuple[float, int]:
+    """The mean EER over every run that has one (each set, each view), and how many runs that is."""
+    eers = [f["eer"] for f in results.values() if f.get("eer") is not None]
+    return (float(np.mean(eers)) if eers else float("nan")), len(eers)
+
+
+def fingerprint_floors(results: dict) -> tuple[dict, float]:
+    """The floors the rule sets from measured figures: each run's EER + SET_MARGIN (4 decimals), and
+    the mean EER over the runs rounded up to MEAN_STEP."""
+    floors = {key: {"eer": round(f["eer"] + SET_MARGIN, 4)} for key, f in results.items()
+              if f.get("eer") is not None}
+    mean, _ = mean_eer(results)
+    return floors, round(math.ceil(round(mean / MEAN_STEP, 6)) * MEAN_STEP, 4)
+
+
+def check_fingerprints(results: dict, floors: dict, mean_floor: float | None) -> list[str]:
+    """Every run worse than its floor, and the mean EER over all runs if it is above its floor."""
+    failures = check(results, floors)
+    if mean_floor is not None:
+        mean, runs = mean_eer(results)
+        if not mean <= mean_floor:  # no runs at all (nan) fails too
+            failures.append(f"mean EER over {runs} runs = {mean:.4f} is worse than the floor {mean_floor}")
+    return failures
+
+
+def table(results: dict, floors: dict | None = None, mean_floor: float | None = None) -> str:
     # the interval says how far a set's EER moves by chance (metrics.eer_interval): a figure
     # and a target or floor closer than that are not told apart by the set
-    lines = ["| set | EER | target | EER, 90 % interval over fingers | FMR100 | FMR1000 | ZeroFMR | extract ms "
-             "| compare µs |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    floors = floors or {}
+    lines = ["| set | EER | target | floor | EER, 90 % interval over fingers | FMR100 | FMR1000 | ZeroFMR "
+             "| extract ms | compare µs |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for key, f in results.items():
         target = FINGER_TARGETS.get(key)
         tgt = f"{target:.1%}" if target is not None else "–"
         met = "" if target is None else (" ✓" if f["eer"] <= target else " ✗")
+        floor = floors.get(key, {}).get("eer")
         low, high = f.get("eer_interval90", (float("nan"), float("nan")))
         lines.append(
-            f"| {key} | {f['eer']:.2%}{met} | {tgt} | {low:.2%}–{high:.2%} | {f['fmr100']:.2%} | {f['fmr1000']:.2%} | "
-            f"{f['zero_fmr']:.2%} | {f['extract_ms_median']:.0f} | {f['compare_us_median']:.0f} |"
+            f"| {key} | {f['eer']:.2%}{met} | {tgt} | {_shown(floor)} | {low:.2%}–{high:.2%} "
+            f"| {f['fmr100']:.2%} | {f['fmr1000']:.2%} | {f['zero_fmr']:.2%} "
+            f"| {f['extract_ms_median']:.0f} | {f['compare_us_median']:.0f} |"
         )
+    mean, runs = mean_eer(results)
+    rated = [f for f in results.values() if f.get("eer") is not None]
+    rates = " | ".join(f"{np.mean([f[k] for f in rated]):.2%}" if rated else "–"
+                       for k in ("fmr100", "fmr1000", "zero_fmr"))
+    lines.append(f"| mean over {runs} runs | {mean:.2%} | – | {_shown(mean_floor)} | – | {rates} | – | – |")
     return "\n".join(lines)
+
+
+def _shown(floor: float | None) -> str:
+    return "–" if floor is None else f"{floor:.2%}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,10 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     floors = tomllib.loads(FLOORS.read_text())
     results, plots = run_fingerprints(data, out)
-    print(table(results))
+    set_floors = floors.get("fingerprints", {})
+    mean_floor = floors.get("fingerprints_mean", {}).get("eer")
+    print(table(results, set_floors, mean_floor))
     print(f"extraction target ≤ {EXTRACT_MS_TARGET:.0f} ms, comparison target ≤ {COMPARE_US_TARGET:.0f} µs;"
           f" DET plots: {', '.join(plots)}")
-    failures = check(results, floors.get("fingerprints", {}))
+    failures = check_fingerprints(results, set_floors, mean_floor)
     faces = run_faces(data, out)
     print(face_table(faces))
     failures += check({"LFW": faces}, floors.get("faces", {}))

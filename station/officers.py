@@ -18,7 +18,7 @@ from domain.accounts import valid_account_name
 from domain.errors import BiostationError
 
 from .audit import AuditLog
-from .storage import open_db, transaction
+from .storage import Database
 
 ROLES = ("officer", "supervisor", "technician")
 MAX_FAILURES = 5
@@ -55,9 +55,14 @@ class Officer:
 
 class Officers:
     def __init__(self, home: Path, audit: AuditLog) -> None:
-        self.conn = open_db(home / "officers.db", SCHEMA)
+        self.db = Database(home / "officers.db", SCHEMA)
         self.audit = audit
         self.hasher = PasswordHasher()
+
+    @property
+    def conn(self):
+        """The calling thread's connection."""
+        return self.db.conn
 
     def add(self, name: str, role: str, password: str, by: str = "setup") -> Officer:
         name = name.strip()
@@ -67,11 +72,11 @@ class Officers:
             raise AuthError("auth.bad_role", role=role, known=", ".join(ROLES))
         if len(password) < MIN_PASSWORD:
             raise AuthError("auth.weak_password", length=MIN_PASSWORD)
-        with transaction(self.conn):
-            if self.conn.execute("SELECT 1 FROM officers WHERE name = ?", (name,)).fetchone():
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM officers WHERE name = ?", (name,)).fetchone():
                 raise AuthError("auth.exists", name=name)
-            self.conn.execute("INSERT INTO officers (name, role, hash) VALUES (?, ?, ?)",
-                              (name, role, self.hasher.hash(password)))
+            conn.execute("INSERT INTO officers (name, role, hash) VALUES (?, ?, ?)",
+                         (name, role, self.hasher.hash(password)))
         self.audit.record(by, "officer.add", None, officer=name, role=role)
         return Officer(name, role)
 
@@ -90,16 +95,16 @@ class Officers:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             failures = row["failures"] + 1
             locked = now + LOCK_SECONDS if failures >= MAX_FAILURES else 0
-            with transaction(self.conn):
-                self.conn.execute("UPDATE officers SET failures = ?, locked_until = ? WHERE name = ?",
-                                  (0 if locked else failures, locked, name))
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE officers SET failures = ?, locked_until = ? WHERE name = ?",
+                             (0 if locked else failures, locked, name))
             self.audit.record(name, "login.failed", None, reason="password", locked=bool(locked))
             raise AuthError("auth.locked" if locked else "auth.bad_credentials",
                             minutes=LOCK_SECONDS // 60) from None
-        with transaction(self.conn):
-            self.conn.execute("UPDATE officers SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE officers SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
         self.audit.record(name, "login", None, role=row["role"])
         return Officer(row["name"], row["role"])
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()

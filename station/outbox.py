@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .storage import StorageError, open_blob, open_db, seal_blob, transaction
+from .storage import Database, StorageError, open_blob, seal_blob
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packets (
@@ -42,13 +42,18 @@ class Delivery:
 
 class Outbox:
     def __init__(self, home: Path, storage_key: bytes) -> None:
-        self.conn = open_db(home / "outbox.db", SCHEMA)
+        self.db = Database(home / "outbox.db", SCHEMA)
         self.key = storage_key
+
+    @property
+    def conn(self):
+        """The calling thread's connection."""
+        return self.db.conn
 
     def put(self, packet_id: str, application: str, wire: bytes) -> None:
         blob = seal_blob(self.key, wire, f"outbox:{packet_id}")
-        with transaction(self.conn):
-            self.conn.execute(
+        with self.db.transaction() as conn:
+            conn.execute(
                 "INSERT INTO packets (packet_id, application, created_at, state, digest, sealed) "
                 "VALUES (?, ?, ?, 'pending', ?, ?)",
                 (packet_id, application, _now(), hashlib.sha256(wire).hexdigest(), blob))
@@ -68,19 +73,19 @@ class Outbox:
         return wire
 
     def mark_delivered(self, packet_id: str) -> None:
-        with transaction(self.conn):
-            self.conn.execute("UPDATE packets SET state = 'delivered', delivered_at = ?, sealed = NULL, "
-                              "last_error = NULL WHERE packet_id = ?", (_now(), packet_id))
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE packets SET state = 'delivered', delivered_at = ?, sealed = NULL, "
+                         "last_error = NULL WHERE packet_id = ?", (_now(), packet_id))
 
     def mark_attempt(self, packet_id: str, error: str, failed: bool) -> None:
-        with transaction(self.conn):
-            self.conn.execute("UPDATE packets SET attempts = attempts + 1, last_error = ?, state = ? "
-                              "WHERE packet_id = ?", (error, "failed" if failed else "pending", packet_id))
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE packets SET attempts = attempts + 1, last_error = ?, state = ? "
+                         "WHERE packet_id = ?", (error, "failed" if failed else "pending", packet_id))
 
     def retry_failed(self) -> int:
-        with transaction(self.conn):
-            return self.conn.execute("UPDATE packets SET state = 'pending' WHERE state = 'failed' "
-                                     "AND sealed IS NOT NULL").rowcount
+        with self.db.transaction() as conn:
+            return conn.execute("UPDATE packets SET state = 'pending' WHERE state = 'failed' "
+                                "AND sealed IS NOT NULL").rowcount
 
     def counts(self) -> dict:
         out = {"pending": 0, "delivered": 0, "failed": 0}
@@ -105,7 +110,7 @@ class Outbox:
         return bad
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
 
 def _now() -> str:

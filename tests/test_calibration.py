@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from calibration.colour import fit_colour, linear_to_srgb, reference_srgb, srgb_to_linear
+from calibration.colour import ciede2000, fit_colour, linear_to_srgb, reference_srgb, srgb_to_linear
 from calibration.errors import CalibrationError
 from calibration.geometry import calibrate_folder, central_grid, undistortion_displacement
 from calibration.profile import CameraProfile, load_profile, save_profile
@@ -80,6 +80,51 @@ def test_colour_correction_recovers_a_known_transform():
     assert result.delta_e_after.mean() < 2
     with pytest.raises(CalibrationError, match="no_colour_chart"):
         fit_colour(np.full((480, 640, 3), 128, np.uint8))
+
+
+# Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes, supplementary
+# test data, and mathematical observations", Table 1: pairs 1, 4, 7, 8 (achromatic), 9 and 12 (hue
+# difference ≈ 180°, where the mean hue flips), 17–20 (large differences) and 25–34 (measured colours), to its
+# four decimals.
+SHARMA_2005 = [
+    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+    ((50.0, -1.3802, -84.2814), (50.0, 0.0, -82.7485), 1.0000),
+    ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+    ((50.0, -1.0, 2.0), (50.0, 0.0, 0.0), 2.3669),
+    ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0009), 7.1792),
+    ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0012), 7.2195),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((50.0, 2.5, 0.0), (61.0, -5.0, 29.0), 22.8977),
+    ((50.0, 2.5, 0.0), (56.0, -27.0, -3.0), 31.9030),
+    ((50.0, 2.5, 0.0), (58.0, 24.0, 15.0), 19.4535),
+    ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+    ((63.0109, -31.0961, -5.8663), (62.8187, -29.7946, -4.0864), 1.2630),
+    ((61.2901, 3.7196, -5.3901), (61.4292, 2.248, -4.962), 1.8731),
+    ((35.0831, -44.1164, 3.7933), (35.0232, -40.0716, 1.5901), 1.8645),
+    ((22.7233, 20.0904, -46.694), (23.0331, 14.973, -42.5619), 2.0373),
+    ((36.4612, 47.858, 18.3852), (36.2715, 50.5065, 21.2231), 1.4146),
+    ((90.8027, -2.0831, 1.441), (91.1528, -1.6435, 0.0447), 1.4441),
+    ((90.9257, -0.5406, -0.9208), (88.6381, -0.8985, -0.7239), 1.5381),
+    ((6.7747, -0.2908, -2.4247), (5.8714, -0.0985, -2.2286), 0.6377),
+    ((2.0776, 0.0795, -1.135), (0.9033, -0.0636, -0.5514), 0.9082),
+]
+
+
+def test_ciede2000_matches_sharmas_published_pairs():
+    lab1, lab2, expected = (np.array(column, float) for column in zip(*SHARMA_2005, strict=True))
+    assert ciede2000(lab1, lab2) == pytest.approx(expected, abs=5e-5)
+    assert ciede2000(lab2, lab1) == pytest.approx(expected, abs=5e-5)  # symmetric
+    assert ciede2000(lab1.reshape(2, 10, 3), lab2.reshape(2, 10, 3)).shape == (2, 10)
+    assert float(ciede2000(lab1[0], lab1[0])) == 0.0
+
+
+def test_our_srgb_transfer_functions_are_the_standard_ones():
+    """Kept by hand for the per-frame float32 path; they must stay equal to colour-science's IEC 61966-2-1."""
+    import colour
+
+    v = np.linspace(0, 1, 1001)
+    assert np.abs(srgb_to_linear(v) - colour.models.eotf_sRGB(v)).max() < 1e-12
+    assert np.abs(linear_to_srgb(v) - colour.models.eotf_inverse_sRGB(v)).max() < 1e-12
 
 
 @pytest.mark.parametrize("sigma", [0.7, 1.2, 2.0])

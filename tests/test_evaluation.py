@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching.evaluation.lfw import evaluate_pairs, read_pairs
-from station.evaluation import check
+from station.evaluation import check, check_fingerprints, fingerprint_floors, table
 
 
 def test_lfw_pairs_file(tmp_path):
@@ -38,6 +38,41 @@ def test_floors_know_which_way_is_better():
     failures = check({"S": {"eer": 0.06, "accuracy": 0.98}}, floors)
     assert len(failures) == 2
     assert check({}, floors) == ["S: no result (the set is missing from the data)"]
+
+
+def test_fingerprint_floors_allow_half_a_point_a_run_and_hold_the_mean_to_its_measure():
+    measured = {"A": {"eer": 0.0200}, "A+zfm": {"eer": 0.0600}, "B": {"eer": 0.0100}}
+    floors, mean_floor = fingerprint_floors(measured)
+    assert floors == {"A": {"eer": 0.025}, "A+zfm": {"eer": 0.065}, "B": {"eer": 0.015}}
+    assert mean_floor == 0.030  # the mean, 0.0300, is already on a 0.05-point step
+    assert fingerprint_floors({"A": {"eer": 0.0269}})[1] == 0.027  # 2.69 % rounds up to 2.70 %
+    assert fingerprint_floors({"A": {"eer": 0.02701}})[1] == 0.0275
+
+    # A 0.4 point worse, B 0.4 point better: every run within its floor, the mean unchanged
+    results = {"A": {"eer": 0.0240}, "A+zfm": {"eer": 0.0600}, "B": {"eer": 0.0060}}
+    assert check_fingerprints(results, floors, mean_floor) == []
+    # A 0.6 point worse (B as much better, so the mean holds): A alone fails
+    results = {"A": {"eer": 0.0260}, "A+zfm": {"eer": 0.0600}, "B": {"eer": 0.0040}}
+    assert check_fingerprints(results, floors, mean_floor) == [
+        "A: eer = 0.026 is worse than the floor 0.025"]
+    # every run within its floor, but each a little worse: the mean fails
+    results = {"A": {"eer": 0.0240}, "A+zfm": {"eer": 0.0640}, "B": {"eer": 0.0110}}
+    failures = check_fingerprints(results, floors, mean_floor)
+    assert failures == ["mean EER over 3 runs = 0.0330 is worse than the floor 0.03"]
+    # a missing run fails as such, whatever the mean of the others
+    assert check_fingerprints({"A": {"eer": 0.01}, "B": {"eer": 0.01}}, floors, mean_floor) == [
+        "A+zfm: no result (the set is missing from the data)"]
+
+
+def test_the_fingerprint_table_shows_each_floor_and_the_mean_beside_its_floor():
+    run = {"eer": 0.0118, "eer_interval90": [0.0, 0.0215], "fmr100": 0.0179, "fmr1000": 0.0393,
+           "zero_fmr": 0.0571, "extract_ms_median": 60.0, "compare_us_median": 700.0}
+    text = table({"FVC2000_DB1_B": run, "FVC2000_DB1_B+zfm": run | {"eer": 0.0106}},
+                 {"FVC2000_DB1_B": {"eer": 0.0168}}, 0.0115)
+    lines = text.splitlines()
+    assert lines[2].startswith("| FVC2000_DB1_B | 1.18% ✓ | 5.0% | 1.68% | 0.00%–2.15% |")
+    assert lines[3].startswith("| FVC2000_DB1_B+zfm | 1.06% | – | – |")
+    assert lines[-1] == "| mean over 2 runs | 1.12% | – | 1.15% | – | 1.79% | 3.93% | 5.71% | – | – |"
 
 
 def test_lfw_sets_aside_a_face_at_the_edge_of_a_photo_cut_around_its_subject():

@@ -145,7 +145,7 @@ def test_ridge_tracing_gives_endings_their_direction_and_length():
 def test_ridge_tracing_on_a_thinned_slant_and_a_fork():
     """A thick ridge at a slant thins to a line with staircase corners: its two ends are its
     only minutiae, each pointing out of the ridge, traced through the staircase's corners
-    (session 13's tracer stopped at the first corner, after 3 steps). A Y is one
+    (a tracer that stops at the first corner gets 3 steps). A Y is one
     bifurcation, at the fork, pointing along its stem away from the branches."""
     slant = np.zeros((60, 60), np.uint8)
     cv2.line(slant, (8, 10), (50, 40), 1, thickness=5)

@@ -108,6 +108,7 @@ def test_console_login_enroll_submit(qtbot, office, synthetic_fingers, workers):
         assert [r.position for r in console.flow.fingers.results] == [FingerPosition.RIGHT_THUMB,
                                                                       FingerPosition.RIGHT_INDEX]
         fingers.next_button.click()
+        qtbot.waitUntil(lambda: console.page == "review", timeout=WAIT)
         review = console.pages["review"]
         assert not review.submit_button.isEnabled()  # the photo exception needs a supervisor
         review.supervisor.setText("budi")
@@ -124,7 +125,7 @@ def test_console_login_enroll_submit(qtbot, office, synthetic_fingers, workers):
         console.show_page("audit")
         audit = console.pages["audit"]
         audit.application.setText(number)
-        assert audit.table.rowCount() >= 5 and "intact" in audit.chain.text()
+        qtbot.waitUntil(lambda: audit.table.rowCount() >= 5 and "intact" in audit.chain.text(), timeout=WAIT)
         console.close()
 
 
@@ -207,9 +208,13 @@ def test_calibration_tool_saves_the_profile(qtbot, tmp_path, station_home, synth
     qtbot.waitUntil(lambda: tool.save.isEnabled(), timeout=WAIT)
     assert tool.checks.count() >= 3 and tool.plots.count() >= 4
     tool.save.click()
+    qtbot.waitUntil(lambda: load_profile(station.home, "opencv-0") is not None, timeout=WAIT)
     profile = load_profile(station.home, "opencv-0")
     assert profile is not None and profile.id == tool.result.profile.id
     assert any(e.action == "calibration.profile_saved" for e in station.audit.entries(actor="tono"))
+    # the window leaves the same report and audit entry as ``biostation calibrate camera``
+    assert tool.report is not None and tool.report.exists()
+    assert any(e.action == "calibration.camera" for e in station.audit.entries(actor="tono"))
     tool.close()
     station.close()
 

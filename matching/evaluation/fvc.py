@@ -75,7 +75,8 @@ _CYLINDERS: list[Cylinders] = []
 def _share_cores(threads: int) -> None:
     """The cores divided among the workers, for OpenCV and BLAS alike: with one worker a
     core, two threads in each would fight over the cores and slow every extraction and
-    comparison (docs/performance.md, session 12)."""
+    comparison (docs/decisions.md, "a faster extractor with the same templates; parameters
+    measured again")."""
     from threadpoolctl import threadpool_limits
 
     cv2.setNumThreads(threads)

@@ -1,22 +1,21 @@
 """1:1 decisions on face descriptors, and 1:N search over an in-memory gallery.
 
-The station compares by Euclidean distance and accepts at or below ``THRESHOLD``.
-The threshold is fixed, not tuned on the pairs we report: see docs/accuracy.md for
-the data it was chosen on and the false-accept rate it stands for there.
+The station compares by Euclidean distance and accepts at or below ``THRESHOLD``
+(``parameters.MATCH_THRESHOLD``). The threshold is fixed, not tuned on the pairs we report:
+see docs/accuracy.md, "Faces", for the data it was chosen on and the false-accept rate it stands for there.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# the equal-error point of the calibration pairs (matching/evaluation/face_threshold.py):
-# FAR 1.3 %, TAR 98.7 % there; never tuned on the LFW pairs that make eval reports
-THRESHOLD = 0.598
+from .parameters import MATCH_THRESHOLD as THRESHOLD
+from .parameters import SIMILARITY_SCALE
 
 
 def similarity(distance: float | np.ndarray) -> float | np.ndarray:
     """A 0..1 score (1 = identical) for people who read scores: 1 - distance / 1.2, clipped."""
-    return np.clip(1.0 - np.asarray(distance) / 1.2, 0.0, 1.0)
+    return np.clip(1.0 - np.asarray(distance) / SIMILARITY_SCALE, 0.0, 1.0)
 
 
 def is_match(distance: float, threshold: float = THRESHOLD) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 from domain.errors import BiostationError
 
 from .models import hog_detector
+from .parameters import CENTRE_BOX_FRACTION
 
 
 class FaceImageError(BiostationError, ValueError):
@@ -90,7 +91,7 @@ def detect(rgb: np.ndarray, upsample: int = 1, max_width: int | None = None) -> 
     return sorted(boxes, key=lambda b: b.width * b.height, reverse=True)
 
 
-def centre_box(rgb: np.ndarray, fraction: float = 0.46) -> FaceBox:
+def centre_box(rgb: np.ndarray, fraction: float = CENTRE_BOX_FRACTION) -> FaceBox:
     """The box a centred token image (LFW: 250×250, face in the middle) holds its face in."""
     h, w = rgb.shape[:2]
     side = fraction * min(h, w)

@@ -14,24 +14,8 @@ import cv2
 import numpy as np
 
 from .detection import FaceBox
+from .parameters import CLIPPED_BRIGHT, CLIPPED_DARK, ICAO_LIMITS, SHARPNESS_EYE_DISTANCE, IcaoLimits
 from .pose import eye_aspect_ratio, head_pose, mouth_aspect_ratio
-
-
-@dataclass(frozen=True)
-class IcaoLimits:
-    min_eye_distance_px: float = 90.0  # in the output image; we never upscale to get there
-    max_yaw_deg: float = 8.0
-    max_pitch_deg: float = 12.0
-    max_roll_deg: float = 8.0
-    pitch_bias_deg: float = 4.7  # median pitch the generic 3-D model reads on frontal LFW faces
-    min_eye_opening: float = 0.20
-    max_mouth_opening: float = 0.12
-    max_centre_offset: float = 0.10  # of the frame width / height
-    min_sharpness: float = 4.0  # see sharpness(); blur of 1.5 px reads about 3, sharp faces 8-40
-    exposure_range: tuple[float, float] = (70.0, 200.0)  # mean face luminance
-    max_clipped: float = 0.02  # share of face pixels at 0-5 or 250-255
-    min_illumination_ratio: float = 0.75  # darker half of the face over the lighter
-    max_background_std: float = 22.0  # luminance spread of the background beside the head
 
 
 @dataclass(frozen=True)
@@ -64,7 +48,7 @@ def eye_centres(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | None,
-                limits: IcaoLimits = IcaoLimits()) -> list[Check]:
+                limits: IcaoLimits = ICAO_LIMITS) -> list[Check]:
     """All checks for one frame; ``landmarks`` belong to ``faces[0]``."""
     checks = [_check("one_face", len(faces), "= 1", len(faces) == 1,
                      "no_face" if not faces else "one_person")]
@@ -105,7 +89,7 @@ def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | N
     lo, hi = limits.exposure_range
     checks.append(_check("exposure", mean, f"{lo:.0f}–{hi:.0f}", lo <= mean <= hi,
                          "more_light" if mean < lo else "less_light"))
-    clipped = float(((pixels <= 5) | (pixels >= 250)).mean()) if pixels.size else 1.0
+    clipped = float(((pixels <= CLIPPED_DARK) | (pixels >= CLIPPED_BRIGHT)).mean()) if pixels.size else 1.0
     checks.append(_check("clipping", clipped, f"≤ {limits.max_clipped:.0%}",
                          clipped <= limits.max_clipped, "less_light" if mean > 127 else "more_light"))
     nose_x = landmarks[27:31, 0].mean()
@@ -123,7 +107,7 @@ def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | N
 
 
 def sharpness(gray: np.ndarray, landmarks: np.ndarray, eye_distance: float,
-              scale_to: float = 50.0) -> float:
+              scale_to: float = SHARPNESS_EYE_DISTANCE) -> float:
     """Laplacian energy over contrast of the face, at most 50 px between the eyes.
 
     Dividing by the face's own variance makes the measure independent of lighting and

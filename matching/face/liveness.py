@@ -14,6 +14,7 @@ from enum import Enum
 
 import numpy as np
 
+from .parameters import LivenessRules
 from .pose import eye_aspect_ratio, head_pose
 
 
@@ -34,18 +35,6 @@ class Observation:
     t: float  # seconds since the challenge started
     landmarks: np.ndarray | None  # (68, 2), None when no face was found in the frame
     image_size: tuple[int, int] = (480, 640)
-
-
-@dataclass(frozen=True)
-class LivenessRules:
-    time_limit_s: float = 10.0
-    closed_ratio: float = 0.65  # eye opening below this share of the open baseline = closed
-    reopened_ratio: float = 0.85
-    turn_deg: float = 15.0
-    frontal_deg: float = 12.0  # blinks are read only while the head faces the camera
-    baseline_frames: int = 5  # frames that set the person's straight-ahead yaw
-    frozen_frames: int = 12  # this many frames in a row without any landmark movement
-    frozen_px: float = 0.05
 
 
 @dataclass

@@ -11,8 +11,9 @@ The score is ``m² / (n_a · n_b)``: the matched fraction of the minutiae each p
 inside the other's outline, so a small overlap is judged on what the two prints share
 rather than on everything each holds.
 
-Measured (docs/accuracy.md): combined with the LSS-R score as ``lss^0.7 · g^0.3``, it
-lowered the EER on each of the fourteen FVC sets and ZFM views it was tried on.
+Measured (docs/decisions.md, "global alignment check, finer cluster filter"): combined with
+the LSS-R score as ``lss^0.7 · g^0.3``, it lowers the EER on each of the fourteen FVC sets and
+ZFM views it was measured on.
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-RADIUS = 8.0  # px at 500 dpi, at the proposing pair
-RADIUS_GROWTH = 0.1  # px more per px away from it
-MAX_ANGLE = np.pi / 8
+from .parameters import ALIGNMENT_MAX_ANGLE as MAX_ANGLE
+from .parameters import ALIGNMENT_MIN_COUNT as MIN_COUNT
+from .parameters import ALIGNMENT_OUTLINE_MARGIN as OUTLINE_MARGIN
+from .parameters import ALIGNMENT_RADIUS as RADIUS
+from .parameters import ALIGNMENT_RADIUS_GROWTH as RADIUS_GROWTH
+
 COS_MAX_ANGLE = float(np.cos(MAX_ANGLE))
-# an overlap is judged as if each print showed at least this many minutiae in it: 10, not 8,
-# so that four or five chance agreements in a sliver of overlap (or with a template of nine
-# minutiae) cannot pass for most of what the two prints share (docs/accuracy.md, session 15)
-MIN_COUNT = 10
-OUTLINE_MARGIN = 10.0  # px: a minutia this close outside the other's outline still counts
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,8 @@ def alignment_scores(a: Outline, b: Outline, seeds_a: np.ndarray, seeds_b: np.nd
     tx = c * bx - s * by + seeds_a[:, 0, None]  # (k, nb): B in A's frame
     ty = s * bx + c * by + seeds_a[:, 1, None]
     # filled in place rather than stacked: a comparison's fixed cost is its count of array
-    # calls and copies, not their size (docs/performance.md, session 13)
+    # calls and copies, not their size (docs/decisions.md, "the second pass again, and the
+    # background of a capacitive sensor")
     lifted_b = np.empty((4, k, nb))
     np.multiply(tx, -2, out=lifted_b[0])
     np.multiply(ty, -2, out=lifted_b[1])

@@ -1,9 +1,10 @@
-"""Minutia Cylinder-Code (Cappelli, Maio, Maltoni, 2010): one local descriptor per minutia.
+"""Minutia Cylinder-Code (Cappelli, Ferrara, Maltoni, 2010): one local descriptor per minutia.
 
 A cylinder is a 16×16 grid of spatial cells of radius R around a minutia, rotated
 to its direction, with 6 sections of relative direction; each cell sums Gaussian
 contributions of the neighbouring minutiae. Cells outside the print (the convex
-hull of the minutiae) are invalid and excluded from comparisons.
+hull of the minutiae, grown by HULL_MARGIN) are invalid and excluded from comparisons.
+The constants and their paper symbols are in ``parameters``.
 
 Only the 208 cells whose centres lie within the radius are kept: the other 48 of the
 grid are invalid in every cylinder (the paper's ξ), so storing them would only add
@@ -19,23 +20,20 @@ import numpy as np
 from scipy.special import erf
 
 from .alignment import Outline, make_outline
+from .parameters import (
+    HULL_MARGIN,
+    MIN_NEIGHBOURS,
+    MIN_VALID_FRACTION,
+    MU_PSI,
+    ND,
+    NS,
+    RADIUS,
+    SIGMA_D,
+    SIGMA_S,
+    TAU_PSI,
+)
 from .ridge_flow import FlowGrid, flow_grid
 from .template import Template
-
-RADIUS = 70.0
-NS = 16  # cells across the cylinder's base
-ND = 6  # direction sections
-# Sharper than the paper's 28/3 px and 2π/9 (40°): measured on all 22 FVC runs
-# (docs/accuracy.md, session 7), 8 px and 0.65 rad lowered the mean EER 6.84 → 6.58 %,
-# 15 runs better and none past its floor; the neighbours 7.5–8.5 px and 0.55–0.65 rad
-# were each better on the mean too, so it is a slope, not a lucky point.
-SIGMA_S = 8.0
-SIGMA_D = 0.65
-MU_PSI = 0.01
-TAU_PSI = 400.0
-HULL_MARGIN = 50.0
-MIN_VALID_FRACTION = 0.60
-MIN_NEIGHBOURS = 2
 
 TWO_PI = 2 * np.pi
 DELTA_S = 2 * RADIUS / NS

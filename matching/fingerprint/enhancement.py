@@ -8,17 +8,17 @@ from itertools import pairwise, product
 import cv2
 import numpy as np
 
-N_ORIENTATIONS = 16
-PERIOD_STEP = 1.5
-ALONG = 0.7  # along-ridge extent of the kernel, in units of the across-ridge sigma
-TILE = 112  # px: 96–128 measured alike, half the time of whole-print boxes
+from .parameters import GABOR_ALONG as ALONG
+from .parameters import GABOR_EXTENT, GABOR_SIGMA, NORMALIZE_WINDOW, PERIOD_STEP
+from .parameters import GABOR_ORIENTATIONS as N_ORIENTATIONS
+from .parameters import GABOR_TILE as TILE
 
 
 @cache
 def gabor_kernel(orientation_bin: int, period: float) -> np.ndarray:
     theta = np.pi * orientation_bin / N_ORIENTATIONS
-    sigma = 0.5 * period
-    half = int(np.ceil(2.5 * sigma))
+    sigma = GABOR_SIGMA * period
+    half = int(np.ceil(GABOR_EXTENT * sigma))
     y, x = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
     across = -x * np.sin(theta) + y * np.cos(theta)  # distance across the ridges
     along = x * np.cos(theta) + y * np.sin(theta)
@@ -28,7 +28,7 @@ def gabor_kernel(orientation_bin: int, period: float) -> np.ndarray:
     return (k / np.abs(k).sum()).astype(np.float32)
 
 
-def normalize(img: np.ndarray, mask: np.ndarray, size: int = 25) -> np.ndarray:
+def normalize(img: np.ndarray, mask: np.ndarray, size: int = NORMALIZE_WINDOW) -> np.ndarray:
     """Zero-mean, unit-variance ridge signal with ridges positive (they are dark)."""
     f = 255.0 - img.astype(np.float32)
     mean = cv2.blur(f, (size, size))
@@ -45,7 +45,8 @@ def gabor_enhance(signal: np.ndarray, theta: np.ndarray, period: np.ndarray,
     and filtering that band's bounding box costs most of the print for each of some
     fifty bins; so the image is taken a tile at a time. A pixel's value depends only on
     the signal within the kernel's reach, which each padded box holds, so the result is
-    the same whatever the tiling (docs/performance.md, session 12).
+    the same whatever the tiling (docs/decisions.md, "a faster extractor with the same
+    templates; parameters measured again").
     """
     obins = np.round(theta / np.pi * N_ORIENTATIONS).astype(np.int32) % N_ORIENTATIONS
     pbins = np.round(period / PERIOD_STEP).astype(np.int32)

@@ -18,6 +18,7 @@ from .image import TARGET_DPI, as_gray_500dpi
 from .minutia_region import minutia_region
 from .minutiae import drop_staircases, minutiae_from_skeleton, remove_false_minutiae, thin
 from .orientation import orientation_field, smooth_orientation
+from .parameters import MINUTIA_QUALITY_DEPTH, ORIENTATION_SMOOTHING
 from .ridge_flow import ridge_flow
 from .segmentation import foreground_mask
 from .template import Template
@@ -43,7 +44,7 @@ def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
     mask = foreground_mask(gray)
     signal = normalize(gray, mask)
     theta, coherence = orientation_field(signal)
-    theta = smooth_orientation(theta, 4.0)
+    theta = smooth_orientation(theta, ORIENTATION_SMOOTHING)
     period = ridge_period(signal, mask)
     enhanced = gabor_enhance(signal, theta, period, mask)
     usable = minutia_region(mask, coherence, enhanced)
@@ -51,12 +52,13 @@ def extract_details(image: np.ndarray, dpi: float = TARGET_DPI) -> Extraction:
     skeleton = drop_staircases(thin(binary))
     raw, lengths = minutiae_from_skeleton(skeleton, usable, theta)
     # the edge filter measures from the finger's edge, not the minutia region's: that keeps the
-    # minutiae next to unreadable patches, which measured better (docs/accuracy.md, session 10)
+    # minutiae next to unreadable patches, which measured better (docs/decisions.md, "where
+    # minutiae are looked for")
     kept = remove_false_minutiae(raw, lengths, mask)
     if len(kept):
         xi, yi = kept[:, 0].astype(int), kept[:, 1].astype(int)
         dist = cv2.distanceTransform(np.pad(usable.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-        q = np.clip(coherence[yi, xi], 0, 1) * np.clip(dist[yi, xi] / 40.0, 0, 1)
+        q = np.clip(coherence[yi, xi], 0, 1) * np.clip(dist[yi, xi] / MINUTIA_QUALITY_DEPTH, 0, 1)
         quality = np.clip(np.round(100 * q), 1, 100)
         rows = np.column_stack([kept[:, :4], quality])
     else:

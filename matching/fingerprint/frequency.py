@@ -7,9 +7,9 @@ from functools import cache
 import cv2
 import numpy as np
 
-BLOCK = 32
-STEP = 16
-MIN_PERIOD, MAX_PERIOD = 5.0, 15.0
+from .parameters import DEFAULT_PERIOD, MAX_PERIOD, MIN_PERIOD, PERIOD_SMOOTHING
+from .parameters import FREQUENCY_BLOCK as BLOCK
+from .parameters import FREQUENCY_STEP as STEP
 
 
 @cache
@@ -20,7 +20,8 @@ def _band_dft() -> tuple[np.ndarray, np.ndarray]:
     A block is real, so the power at -f equals the power at f, and no in-band frequency
     is its own mirror: half the band holds every distinct power once, and the DFT at
     those frequencies (58 for periods of 5–15 px), one matrix product for all blocks,
-    costs a fraction of a full 32×32 FFT of each (docs/performance.md, session 12).
+    costs a fraction of a full 32×32 FFT of each (docs/decisions.md, "a faster extractor with
+    the same templates; parameters measured again").
     """
     f = np.fft.fftfreq(BLOCK)
     fy, fx = np.meshgrid(f, f, indexing="ij")
@@ -34,7 +35,7 @@ def _band_dft() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([np.cos(phase) * window, np.sin(phase) * window], axis=1), radius[ky, kx]
 
 
-def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.ndarray:
+def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = DEFAULT_PERIOD) -> np.ndarray:
     """Per-pixel ridge period (pixels at 500 dpi), smoothed and filled where unsure."""
     f = img.astype(np.float32)
     h, w = f.shape
@@ -63,8 +64,8 @@ def ridge_period(img: np.ndarray, mask: np.ndarray, default: float = 9.0) -> np.
         return np.full((h, w), default, np.float32)
     median = float(np.median(grid[weight > 0]))
     # weighted smoothing; blocks with no confidence take the print's median
-    num = cv2.GaussianBlur(grid * weight, (0, 0), 1.5)
-    den = cv2.GaussianBlur(weight, (0, 0), 1.5)
+    num = cv2.GaussianBlur(grid * weight, (0, 0), PERIOD_SMOOTHING)
+    den = cv2.GaussianBlur(weight, (0, 0), PERIOD_SMOOTHING)
     smooth = np.where(den > 1e-3, num / np.maximum(den, 1e-6), median)
     full = cv2.resize(smooth, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip(full, MIN_PERIOD, MAX_PERIOD).astype(np.float32)

@@ -22,25 +22,26 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .alignment import alignment_scores
-from .cylinder import ND, NS, Cylinders, make_cylinders, wrap_angle
+from .cylinder import ND, Cylinders, make_cylinders, wrap_angle
+from .parameters import (
+    FLOW_SEEDS,
+    MAX_DIRECTION_DIFF,
+    MAX_NP,
+    MIN_COMMON_CELLS,
+    MIN_NP,
+    MU_1,
+    MU_2,
+    MU_P,
+    N_REL,
+    SUPPORT_PAIRS,
+    TAU_1,
+    TAU_2,
+    TAU_P,
+    W_ALIGNMENT,
+    W_R,
+)
 from .ridge_flow import flow_factors
 from .template import Template
-
-# cells both cylinders see, as a share of the cylinder's disc (all sections): half, not the
-# paper's 60 %, so that cylinders cut by a small window's edge still take part; measured on the
-# 22 FVC runs with the alignment check's MIN_COUNT of 10 (docs/accuracy.md, session 15)
-MIN_COMMON_CELLS = 0.5 * (np.pi * (NS / 2) ** 2) * ND
-MAX_DIRECTION_DIFF = np.pi / 2
-MIN_NP, MAX_NP = 4, 12
-MU_P, TAU_P = 20, 0.4
-N_REL, W_R = 5, 0.5
-# a pair's support in the relaxation is counted out of at most this many other pairs (the
-# paper: out of all of them); measured on the 22 FVC runs (docs/accuracy.md, session 17)
-SUPPORT_PAIRS = 60
-MU_1, TAU_1 = 5.0, -8 / 5
-MU_2, TAU_2 = np.pi / 12, -30.0  # for both angle differences (direction and radial), as in the paper
-W_ALIGNMENT = 0.3  # weight of the global alignment check in the final score (geometric)
-FLOW_SEEDS = 3  # alignments whose ridge-flow agreement is measured (2 or 5 measured worse, docs/accuracy.md)
 
 
 def _z_scalar(v: float, mu: float, tau: float) -> float:
@@ -102,13 +103,14 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     delta = pa[:, 2] - pb[:, 2]
     turn = np.arctan2(dxb * dya - dyb * dxa, dxa * dxb + dya * dyb)
     # written into one buffer, and the two Z factors below multiplied directly: at this size
-    # np.stack's copy and np.prod's reduction cost more than the arithmetic (docs/performance.md,
-    # session 13)
+    # np.stack's copy and np.prod's reduction cost more than the arithmetic (docs/decisions.md,
+    # "the second pass again, and the background of a capacitive sensor")
     d23 = np.empty((2, *turn.shape))
     np.subtract(delta[:, None], delta[None, :], out=d23[0])
     np.subtract(delta[:, None], turn, out=d23[1])
     d23 = np.abs(wrap_angle(d23))
     # rho = Z(d1; mu1, tau1) * Z(d2; mu2, tau2) * Z(d3; mu3, tau3), with Z(v) = 1 / (1 + e^(-tau (v - mu)))
+    # and mu3, tau3 = mu2, tau2 (MU_2, TAU_2 serve both angle differences, direction and radial)
     d1 = np.minimum(np.abs(np.sqrt(dxa * dxa + dya * dya) - np.sqrt(dxb * dxb + dyb * dyb)), 60.0)
     # past 60 px Z is 0 already; the bound keeps exp finite
     z23 = 1.0 + np.exp(-TAU_2 * (d23 - MU_2))
@@ -119,8 +121,9 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     # pairs that agree with it. But LSA pairs every minutia of the smaller template, up to 278 on
     # a large print, and two impressions of it share only part of the finger: the true pairs'
     # share falls with the print's size while what they agree on does not. Past SUPPORT_PAIRS the
-    # support is counted in pairs instead (FVC2000_DB3's EER 2.89 -> 2.30 %, FMR1000 17.1 ->
-    # 11.8 %; a comparison of at most 61 pairs is scored exactly as before)
+    # support is counted in pairs instead (FVC2000_DB3's EER 2.30 % against 2.89 % by the paper's
+    # rule, FMR1000 11.8 % against 17.1 %); a comparison of at most 61 pairs is scored exactly by
+    # the paper's rule
     step = rho * ((1 - W_R) / min(k - 1, SUPPORT_PAIRS))
     step.flat[:: k + 1] = W_R  # the diagonal
     lam = lam0

@@ -6,7 +6,7 @@ coherence alone draws that region too tightly on dry or blotchy prints: their br
 ridges scatter the gradients although the ridges are still there, and the Gabor filter,
 tuned to the flow around them, joins them up again. So the region is the union of what
 either image shows clearly: the raw coherence, or the coherence of the enhanced image
-(docs/accuracy.md, session 10, has the variants measured on all 22 runs).
+(docs/decisions.md, "where minutiae are looked for", has the variants measured on all 22 runs).
 """
 
 from __future__ import annotations
@@ -15,20 +15,18 @@ import cv2
 import numpy as np
 
 from .orientation import coherence_field
-
-RAW_COHERENCE = 0.25  # blurred coherence of the raw ridge signal
-ENHANCED_COHERENCE = 0.7  # blurred coherence of the Gabor-enhanced image
-BLUR = 4.0  # px: about half a ridge period, so one scratch does not cut a hole
-OPENING = 9  # px: slivers narrower than this hold no trustworthy minutia
-# Mean raw coherence over the foreground below which the image shows no ridge flow at all:
-# noise has about 0.12, the lowest of the 1,876 real images and ZFM views in
-# ../shared/data 0.27. The Gabor filter draws ridges into noise as readily as into a dry
-# print, so on such an image there is no region to search.
-MIN_PRINT_COHERENCE = 0.2
+from .parameters import ENHANCED_COHERENCE, MIN_PRINT_COHERENCE, RAW_COHERENCE
+from .parameters import REGION_BLUR as BLUR
+from .parameters import REGION_OPENING as OPENING
 
 
 def minutia_region(mask: np.ndarray, coherence: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
-    """The foreground pixels where the ridges are readable in the raw or enhanced image."""
+    """The foreground pixels where the ridges are readable in the raw or enhanced image.
+
+    An image whose mean raw coherence over the foreground is below ``MIN_PRINT_COHERENCE``
+    shows no ridge flow at all and has no region: the Gabor filter draws ridges into noise as
+    readily as into a dry print.
+    """
     if not mask.any() or float(coherence[mask].mean()) < MIN_PRINT_COHERENCE:
         return np.zeros_like(mask, dtype=bool)
     raw = cv2.GaussianBlur(coherence, (0, 0), BLUR) > RAW_COHERENCE

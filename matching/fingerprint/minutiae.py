@@ -12,6 +12,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .parameters import (
+    CLOUD_RADIUS,
+    EDGE_MARGIN,
+    MAX_CLOUD_SIZE,
+    MIN_MINUTIA_DISTANCE,
+    MIN_SPUR_LENGTH,
+    STAIRCASE_ROUNDS,
+    THINNING_ROUNDS,
+    TRACE_LENGTH,
+)
+
 ENDING, BIFURCATION = 1, 2
 # neighbours P2..P9 clockwise from north, as Zhang & Suen number them
 _OFFSETS = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
@@ -69,7 +80,7 @@ def _neighbour_code(img: np.ndarray) -> np.ndarray:
     return cv2.filter2D(img, cv2.CV_8U, _BIT_WEIGHTS, borderType=cv2.BORDER_CONSTANT)
 
 
-def thin(binary: np.ndarray, max_iterations: int = 40) -> np.ndarray:
+def thin(binary: np.ndarray, max_iterations: int = THINNING_ROUNDS) -> np.ndarray:
     """Zhang–Suen thinning to one-pixel ridges (OpenCV's ximgproc is not available here)."""
     img = (np.asarray(binary) > 0).astype(np.uint8)  # the tables read 0/1, whatever came in
     ys, xs = np.nonzero(img)
@@ -101,7 +112,7 @@ def _delete_until_stable(img: np.ndarray, passes: list[tuple[np.ndarray, tuple[s
             return
 
 
-def drop_staircases(skeleton: np.ndarray, max_rounds: int = 4) -> np.ndarray:
+def drop_staircases(skeleton: np.ndarray, max_rounds: int = STAIRCASE_ROUNDS) -> np.ndarray:
     """The skeleton without the corners of its staircases: an 8-connected line one pixel thin.
 
     Zhang–Suen keeps a 4-connected staircase wherever a ridge runs at a slant, so about half
@@ -109,8 +120,9 @@ def drop_staircases(skeleton: np.ndarray, max_rounds: int = 4) -> np.ndarray:
     at every step, and a fork's branches can leave its pixel twice over. Removing every simple
     pixel that does not end a line fixes both; it is done a quarter of the pixels at a time
     (every other row and column), so that no two pixels removed together are neighbours
-    and no line is cut. Measured on all 22 FVC runs, beside the tracer's fix: mean EER
-    3.23 → 2.91 % (docs/accuracy.md, session 14).
+    and no line is cut. On all 22 FVC runs the mean EER is 2.91 % with this step and 3.23 %
+    without it, the tracer's own staircase rule in both (docs/decisions.md, "the skeleton's
+    staircases").
     """
     img = (np.asarray(skeleton) > 0).astype(np.uint8)
     quarters = [(slice(row, None, 2), slice(col, None, 2)) for row in (0, 1) for col in (0, 1)]
@@ -170,7 +182,7 @@ def _trace(codes: bytes, width: int, y: int, x: int, first: tuple[int, int],
 
 
 def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.ndarray,
-                           trace_len: int = 10) -> tuple[np.ndarray, np.ndarray]:
+                           trace_len: int = TRACE_LENGTH) -> tuple[np.ndarray, np.ndarray]:
     """Returns minutiae rows and the traced ridge length behind each (for spur removal)."""
     code, cn = _codes_and_crossings(skel)
     ys, xs = np.nonzero(((cn == 1) | (cn == 3)) & mask)
@@ -210,13 +222,9 @@ def minutiae_from_skeleton(skel: np.ndarray, mask: np.ndarray, orientation: np.n
     return arr, np.array(lengths, dtype=np.int32)
 
 
-CLOUD_RADIUS = 12.0  # px at 500 dpi, about one and a fifth ridge periods
-MAX_CLOUD_SIZE = 2  # neighbours within CLOUD_RADIUS a real minutia may have
-
-
 def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.ndarray,
-                          border: int = 5, min_distance: float = 4.0,
-                          min_ridge: int = 3) -> np.ndarray:
+                          border: int = EDGE_MARGIN, min_distance: float = MIN_MINUTIA_DISTANCE,
+                          min_ridge: int = MIN_SPUR_LENGTH) -> np.ndarray:
     """Drop the usual artefacts: minutiae at the print's edge, close pairs, short spurs,
     then clouds.
 
@@ -224,9 +232,10 @@ def remove_false_minutiae(minutiae: np.ndarray, lengths: np.ndarray, mask: np.nd
     ridges rarely crowd that many endings and forks into a ridge period or so, while
     noise (a smudge, the 4-bit ZFM image of a sweep sensor's print) breaks ridges into
     many, and each false minutia is a chance for an impostor pair to agree. The idea is
-    SourceAFIS's cloud filter; its own numbers (20 px, 4) and four other pairs were
-    measured in session 5, which kept 12 px and 3; session 10's wider minutia region
-    lets more noise through, and 2 measured better with it (docs/accuracy.md).
+    SourceAFIS's cloud filter. The numbers are measured (``parameters``): SourceAFIS's own
+    (20 px, 4) did worse here, and the wide minutia region lets enough noise through that 2
+    neighbours do better than 3 (docs/decisions.md, "minutia cloud filter" and "where minutiae
+    are looked for").
     """
     if len(minutiae) == 0:
         return minutiae

@@ -5,10 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .parameters import GRADIENT_PRESMOOTH, ORIENTATION_WINDOW
+
 
 def _structure_tensor(img: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The smoothed gradient products gxx, gyy, gxy."""
-    f = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0)
+    f = cv2.GaussianBlur(img.astype(np.float32), (0, 0), GRADIENT_PRESMOOTH)
     gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
     gxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma)
@@ -22,7 +24,7 @@ def _coherence(gxx: np.ndarray, gyy: np.ndarray, gxy: np.ndarray) -> np.ndarray:
     return np.clip(coherence, 0, 1).astype(np.float32)
 
 
-def orientation_field(img: np.ndarray, sigma: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+def orientation_field(img: np.ndarray, sigma: float = ORIENTATION_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """Ridge orientation in [0, pi) (image coordinates, y down) and coherence in [0, 1].
 
     The doubled-angle average of gradients (Kass & Witkin) is smoothed over about
@@ -35,7 +37,7 @@ def orientation_field(img: np.ndarray, sigma: float = 6.0) -> tuple[np.ndarray, 
     return np.mod(theta, np.pi).astype(np.float32), _coherence(gxx, gyy, gxy)
 
 
-def coherence_field(img: np.ndarray, sigma: float = 6.0) -> np.ndarray:
+def coherence_field(img: np.ndarray, sigma: float = ORIENTATION_WINDOW) -> np.ndarray:
     """The coherence of ``orientation_field`` alone, for callers that need no angle: the
     arctangent over the whole image is a quarter of the field's cost."""
     return _coherence(*_structure_tensor(img, sigma))

@@ -29,11 +29,22 @@ import numpy as np
 
 from .extractor import Extraction, extract_details
 from .image import FingerprintImageError
-
-TYPICAL_AREA = 200 * 250  # pixels at 500 dpi a well-placed finger covers on a small sensor
-WEIGHTS = {"area": 0.10, "orientation": 0.20, "clarity": 0.20, "contrast": 0.15,
-           "frequency": 0.10, "uniformity": 0.10, "minutiae": 0.15}
-FULL_CONTRAST = 35.0  # grey levels of ridge/valley modulation a good capture reaches
+from .parameters import (
+    QUALITY_BLOCK,
+    QUALITY_BLOCK_COVERAGE,
+    QUALITY_DETREND,
+    QUALITY_EVIDENCE_MINUTIAE,
+    QUALITY_EVIDENCE_ORIENTATION,
+    QUALITY_FULL_COHERENCE,
+    QUALITY_FULL_MINUTIAE,
+    QUALITY_MIN_AREA,
+    QUALITY_PERIOD_SPREAD,
+    QUALITY_SHARE_SPREAD,
+)
+from .parameters import QUALITY_COUNTED_MINUTIA as COUNTED_QUALITY
+from .parameters import QUALITY_FULL_CONTRAST as FULL_CONTRAST
+from .parameters import QUALITY_TYPICAL_AREA as TYPICAL_AREA
+from .parameters import QUALITY_WEIGHTS as WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -42,41 +53,38 @@ class QualityReport:
     features: dict[str, float]  # each in [0, 1]
 
 
-def _blocks(values: np.ndarray, mask: np.ndarray, size: int = 16) -> list[np.ndarray]:
+def _blocks(values: np.ndarray, mask: np.ndarray, size: int = QUALITY_BLOCK) -> list[np.ndarray]:
     h, w = values.shape
     out = []
     for y in range(0, h - size + 1, size):
         for x in range(0, w - size + 1, size):
-            if mask[y : y + size, x : x + size].mean() > 0.9:
+            if mask[y : y + size, x : x + size].mean() > QUALITY_BLOCK_COVERAGE:
                 out.append(values[y : y + size, x : x + size])
     return out
-
-
-COUNTED_QUALITY = 10  # minutia quality (0–100) from which a minutia counts towards the feature
 
 
 def quality_features(d: Extraction) -> dict[str, float]:
     mask = d.mask
     area = float(mask.sum())
-    if area < 1000:
+    if area < QUALITY_MIN_AREA:
         return dict.fromkeys(WEIGHTS, 0.0)
     f = {"area": min(1.0, area / TYPICAL_AREA)}
-    f["orientation"] = float(np.clip(d.coherence[mask].mean() / 0.7, 0, 1))
+    f["orientation"] = float(np.clip(d.coherence[mask].mean() / QUALITY_FULL_COHERENCE, 0, 1))
     raw = (255.0 - d.image.astype(np.float32))
-    raw = raw - cv2.blur(raw, (17, 17))
+    raw = raw - cv2.blur(raw, (QUALITY_DETREND, QUALITY_DETREND))
     pairs = [(r.reshape(-1), e.reshape(-1)) for r, e in zip(_blocks(raw, mask), _blocks(d.enhanced, mask),
                                                              strict=True)]
     corr = [np.corrcoef(r, e)[0, 1] for r, e in pairs if r.std() > 1e-3 and e.std() > 1e-3]
     f["clarity"] = float(np.clip(np.median(corr), 0, 1)) if corr else 0.0
     f["contrast"] = float(np.clip(raw[mask].std() / FULL_CONTRAST, 0, 1))
     period = d.period[mask]
-    f["frequency"] = float(np.clip(1 - period.std() / max(period.mean(), 1e-6) / 0.25, 0, 1))
+    f["frequency"] = float(np.clip(1 - period.std() / max(period.mean(), 1e-6) / QUALITY_PERIOD_SPREAD, 0, 1))
     share = [b.mean() for b in _blocks((d.enhanced > 0).astype(np.float32), mask)]
-    f["uniformity"] = float(np.clip(1 - np.std(share) / 0.2, 0, 1)) if share else 0.0
+    f["uniformity"] = float(np.clip(1 - np.std(share) / QUALITY_SHARE_SPREAD, 0, 1)) if share else 0.0
     m = d.template.minutiae
     # only minutiae in readable ridge flow count: the Gabor filter draws ridges into noise,
     # and the extractor finds minutiae on them, but of low quality (blurred noise: median 2)
-    count = min(1.0, int((m[:, 4] >= COUNTED_QUALITY).sum()) / 30.0)
+    count = min(1.0, int((m[:, 4] >= COUNTED_QUALITY).sum()) / QUALITY_FULL_MINUTIAE)
     mean_q = float(m[:, 4].mean() / 100) if len(m) else 0.0
     f["minutiae"] = count * (0.5 + 0.5 * mean_q)
     return f
@@ -96,5 +104,6 @@ def report_of(details: Extraction) -> QualityReport:
     features = quality_features(details)
     score = sum(WEIGHTS[k] * v for k, v in features.items())
     # area, period and uniformity mean nothing without ridges: gate by ridge-flow evidence
-    evidence = min(1.0, features["orientation"] / 0.6) * min(1.0, features["minutiae"] / 0.3)
+    evidence = (min(1.0, features["orientation"] / QUALITY_EVIDENCE_ORIENTATION)
+                * min(1.0, features["minutiae"] / QUALITY_EVIDENCE_MINUTIAE))
     return QualityReport(int(round(100 * score * evidence)), features)

@@ -11,10 +11,10 @@ alignments and scores the agreement.
 Only disagreement it can trust lowers a score: each grid point counts by the lower of
 its two coherences (smudged or scarred areas say little), and the whole factor fades
 out when the overlap's mean coherence is low, so a poor print is judged on its minutiae
-as before rather than punished for its blur. Each point takes its best agreement among
+alone rather than punished for its blur. Each point takes its best agreement among
 the other print's nearest point and that point's eight neighbours, which forgives the 10–20 px
 by which skin stretches between impressions (FVC2004 DB1 needs it). Measured on the 22
-FVC runs in docs/accuracy.md (session 8).
+FVC runs of ``make eval`` (docs/decisions.md, "the ridge flow beside the minutiae").
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from .parameters import FLOW_COHERENCE_BLUR, FLOW_EDGE_ERODE
+from .parameters import FLOW_FADE_HIGH as FADE_HIGH
+from .parameters import FLOW_FADE_LOW as FADE_LOW
+from .parameters import FLOW_POWER as POWER
+from .parameters import FLOW_REACH as REACH
+
+# The grid is part of the template's format (the ISO record's flow area holds it as it is):
 STEP = 16  # px at 500 dpi between grid points; ridge orientation barely turns within it
 OUTSIDE = 255  # angle code of a grid point off the finger
-REACH = 150.0  # px around the alignment's anchor within which the flows are compared
-# the factor ((1 + agreement) / 2) ** (POWER · r), r = 0 at mean coherence FADE_LOW, 1 from FADE_HIGH
-POWER = 14.0
-FADE_LOW, FADE_HIGH = 0.25, 0.55
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,9 @@ def ridge_flow(orientation: np.ndarray, coherence: np.ndarray, mask: np.ndarray)
     """
     h, w = mask.shape
     ys, xs = np.arange(STEP // 2, h, STEP), np.arange(STEP // 2, w, STEP)
-    inside = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8))[np.ix_(ys, xs)] > 0
+    inside = cv2.erode(mask.astype(np.uint8), np.ones((FLOW_EDGE_ERODE, FLOW_EDGE_ERODE), np.uint8))[np.ix_(ys, xs)] > 0
     degrees = np.round(np.degrees(orientation[np.ix_(ys, xs)])).astype(int) % 180
-    blurred = cv2.GaussianBlur(coherence.astype(np.float32), (0, 0), 4)[np.ix_(ys, xs)]
+    blurred = cv2.GaussianBlur(coherence.astype(np.float32), (0, 0), FLOW_COHERENCE_BLUR)[np.ix_(ys, xs)]
     return RidgeFlow(np.where(inside, degrees, OUTSIDE).astype(np.uint8),
                      np.round(np.clip(blurred, 0, 1) * 255).astype(np.uint8))
 

@@ -19,10 +19,10 @@ import numpy as np
 
 from .cylinder import CELLS, GRID_INDEX, ND, NS, Cylinders, make_cylinders
 from .matcher import compare_cylinders, scored_with_flow
+from .parameters import SEARCH_SHORTLIST, TOP_LOCAL
 from .template import Template
 
-POOLED = 64
-TOP_LOCAL = 8
+POOLED = 64  # (NS / 2)² cells: the 16×16 grid pooled 2×2
 # which of the 64 pooled cells (2×2 blocks of the NS×NS grid) each cylinder cell falls in
 _ROW, _COLUMN = np.divmod(GRID_INDEX, NS)
 _POOLING = np.zeros((CELLS, POOLED), np.float32)
@@ -94,7 +94,7 @@ class FingerprintGallery:
         scores[nonempty] = top.mean(axis=0)
         return scores
 
-    def search(self, probe: Template, top: int = 5, shortlist: int = 30) -> list[Candidate]:
+    def search(self, probe: Template, top: int = 5, shortlist: int = SEARCH_SHORTLIST) -> list[Candidate]:
         c = make_cylinders(probe)
         coarse = self.first_stage(c)
         order = np.argsort(-coarse)[: max(top, shortlist)]

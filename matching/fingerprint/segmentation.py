@@ -5,6 +5,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .parameters import (
+    SEGMENTATION_BLOCK,
+    SEGMENTATION_CLEANING,
+    SEGMENTATION_HIGH_PASS,
+    SEGMENTATION_LEVEL,
+    SEGMENTATION_MIN_LEVEL,
+    SEGMENTATION_STRETCH,
+    SEGMENTATION_TYPICAL,
+)
+
 
 def local_stats(img: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     mean = cv2.boxFilter(img, cv2.CV_32F, (size, size), borderType=cv2.BORDER_REFLECT)
@@ -12,7 +22,7 @@ def local_stats(img: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(np.maximum(sq - mean * mean, 0))
 
 
-def foreground_mask(img: np.ndarray, block: int = 17) -> np.ndarray:
+def foreground_mask(img: np.ndarray, block: int = SEGMENTATION_BLOCK) -> np.ndarray:
     """A pixel is foreground when its neighbourhood has ridge-like contrast.
 
     Contrast is measured on a band-pass of the contrast-stretched image, relative to
@@ -20,13 +30,13 @@ def foreground_mask(img: np.ndarray, block: int = 17) -> np.ndarray:
     found as well as dark ones, and a few dark blots do not raise the bar.
     """
     f = img.astype(np.float32)
-    lo, hi = np.percentile(f, (1, 99))
+    lo, hi = np.percentile(f, SEGMENTATION_STRETCH)
     f = np.clip((f - lo) / max(hi - lo, 1.0), 0, 1)
-    band = f - cv2.GaussianBlur(f, (0, 0), 4.0)
+    band = f - cv2.GaussianBlur(f, (0, 0), SEGMENTATION_HIGH_PASS)
     _, std = local_stats(band, block)
-    level = max(0.015, 0.4 * float(np.percentile(std, 80)))
+    level = max(SEGMENTATION_MIN_LEVEL, SEGMENTATION_LEVEL * float(np.percentile(std, SEGMENTATION_TYPICAL)))
     mask = (std > level).astype(np.uint8)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SEGMENTATION_CLEANING, SEGMENTATION_CLEANING))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, k)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)

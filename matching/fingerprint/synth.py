@@ -32,7 +32,7 @@ class MasterFinger:
 # Pattern classes a library of synthetic fingers takes in turn (``write_synthetic_fingers``):
 # two synthetic masters of one class are far more alike than two real fingers (their minutiae
 # sit where the flow forces ridges to split or end), so a small library of one class would have
-# impostor pairs no real sensor sees (docs/accuracy.md, session 15).
+# impostor pairs no real sensor sees (docs/accuracy.md, "Synthetic fingers").
 PATTERN_CYCLE = ("left_loop", "whorl", "right_loop", "arch", "double_loop")
 
 

@@ -3,8 +3,8 @@
 Measured on FVC2000 DB4_B and FVC2002 DB4_B, both at native resolution and through the
 ZFM view (256×288, 4 bits), pooled: about 11,500 impostor comparisons. Those two sets
 have no accuracy target, so the thresholds are not fitted on the sets the targets are
-judged on; the matcher's own parameters (session 8's ridge-flow power among them) were
-chosen over all 22 runs, these included. Reproduce with
+judged on; the pipeline's own parameters (``parameters``, the ridge-flow power among them)
+were chosen over all 22 runs, these included. Reproduce with
 ``matching.evaluation.fvc.evaluate_folder`` on the two folders and the impostor quantiles
 (the 0.01 % point rests on about one impostor pair: treat it as an estimate, not a
 guarantee).

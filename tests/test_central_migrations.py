@@ -1,0 +1,150 @@
+"""The central record's schema migrations: built from nothing, adopted from before Alembic, idempotent,
+and equal to ``central.db.metadata`` (the test that keeps a table added without a revision from landing).
+
+SQLite always; PostgreSQL too with BIOSTATION_TEST_PG (the ``central_db`` fixture).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, event, inspect, text
+
+from central import db
+from central.migrations import BASELINE, BASELINE_TABLES, SchemaError, config, head
+
+
+@pytest.fixture
+def engine(central_db):
+    """A plain engine on the fixture's empty database (no migration), disposed afterwards."""
+    plain = create_engine(db.normalize_url(central_db))
+    yield plain
+    plain.dispose()
+
+
+def _pre_alembic(engine) -> None:
+    """What the release before Alembic left behind: the baseline's tables and ``schema_version`` = 1.
+
+    Built by the frozen baseline revision, then its ``alembic_version`` dropped: that release's
+    ``metadata.create_all`` made exactly these tables (the no-differences test below proved it while
+    0001 was head), and unlike today's metadata the baseline does not move when tables are added.
+    """
+    with engine.begin() as conn:
+        command.upgrade(config(conn), BASELINE)
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL, PRIMARY KEY (version))"))
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+
+
+def _revision(engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _differences(engine) -> list:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+
+
+def _schema(engine) -> dict:
+    """Tables → columns (name, nullable), primary key, foreign keys and indexes, as the database reports them."""
+    found = inspect(engine)
+    return {name: {"columns": sorted((c["name"], c["nullable"]) for c in found.get_columns(name)),
+                   "primary_key": sorted(found.get_pk_constraint(name)["constrained_columns"]),
+                   "foreign_keys": sorted((tuple(f["constrained_columns"]), f["referred_table"],
+                                           tuple(f["referred_columns"])) for f in found.get_foreign_keys(name)),
+                   "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                                     for i in found.get_indexes(name))}
+            for name in found.get_table_names() if name != "alembic_version"}
+
+
+def _declared() -> dict:
+    """The same, as ``central.db.metadata`` declares it."""
+    return {table.name: {"columns": sorted((c.name, c.nullable) for c in table.columns),
+                         "primary_key": sorted(c.name for c in table.primary_key.columns),
+                         "foreign_keys": sorted(((f.parent.name,), f.column.table.name, (f.column.name,))
+                                                for f in table.foreign_keys),
+                         "indexes": sorted((i.name, tuple(c.name for c in i.columns), bool(i.unique))
+                                           for i in table.indexes)}
+            for table in db.metadata.sorted_tables}
+
+
+def test_an_empty_database_is_built_to_head(central_db, engine):
+    migrated = db.connect(central_db)
+    try:
+        assert _revision(engine) == head()
+        assert set(inspect(engine).get_table_names()) == set(db.metadata.tables) | {"alembic_version"}
+        assert _schema(engine) == _declared()
+    finally:
+        migrated.dispose()
+
+
+def test_the_migrated_schema_is_what_central_db_declares(central_db, engine):
+    """Alembic's autogenerate sees nothing to do: add a table to central/db.py without a revision and this fails."""
+    db.connect(central_db).dispose()
+    assert _differences(engine) == []
+
+
+def test_a_database_from_before_alembic_is_stamped_not_rebuilt(central_db, engine):
+    _pre_alembic(engine)
+    at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(db.applications.insert().values(number="A1", given_name="Siti", surname="Rahayu",
+                                                     birth_date="1990-01-02", service="passport",
+                                                     appointment_at=at, created_at=at))
+        conn.execute(db.feedback.insert().values(application="A1", stars=5, comment="cepat", at=at))
+
+    migrated = db.connect(central_db)
+    try:
+        assert _revision(engine) == head()
+        assert "schema_version" not in inspect(engine).get_table_names()  # alembic_version replaces it
+        with engine.connect() as conn:
+            assert conn.execute(db.applications.select()).one().surname == "Rahayu"
+            assert conn.execute(db.feedback.select()).one().comment == "cepat"
+        assert _differences(engine) == []
+    finally:
+        migrated.dispose()
+
+
+def test_migrating_an_up_to_date_database_changes_nothing(central_db, engine):
+    db.connect(central_db).dispose()
+    before = _schema(engine)
+    writes: list[str] = []
+
+    def _watch(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("CREATE", "ALTER", "DROP", "INSERT", "UPDATE",
+                                                             "DELETE"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _watch)
+    assert db.migrate(engine) == head()
+    assert db.migrate(engine) == head()
+    event.remove(engine, "before_cursor_execute", _watch)
+    assert writes == []
+    assert _schema(engine) == before and _revision(engine) == head()
+
+
+def test_a_partly_built_database_is_refused_not_guessed_at(central_db, engine):
+    with engine.begin() as conn:
+        db.applications.create(conn)
+    with pytest.raises(SchemaError, match="partly built"):
+        db.migrate(engine)
+    assert set(inspect(engine).get_table_names()) == {"applications"}  # the failed step left nothing behind
+
+
+def test_an_interrupted_first_start_of_the_old_release_is_built_afresh(central_db, engine):
+    """The old migrator created ``schema_version`` and then the tables in a second transaction."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL, PRIMARY KEY (version))"))
+    assert db.migrate(engine) == head()
+    assert set(inspect(engine).get_table_names()) == set(db.metadata.tables) | {"alembic_version"}
+
+
+def test_the_baseline_creates_the_tables_a_pre_alembic_database_is_recognised_by(engine):
+    with engine.begin() as conn:
+        command.upgrade(config(conn), BASELINE)
+    assert set(inspect(engine).get_table_names()) == BASELINE_TABLES | {"alembic_version"}
