@@ -11,6 +11,7 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from .conftest import run_cli
 from .faces import astronaut, camera_folder, studio
@@ -24,10 +25,12 @@ def _setup_station(central) -> None:
     assert token.returncode == 0, token.stderr
     reg = run_cli("station", "register", "--central", central.url, "--token", token.stdout.strip().splitlines()[-1])
     assert reg.returncode == 0, reg.stderr
-    assert run_cli("officer", "add", "--name", "siti", "--role", "officer", "--password-stdin",
-                   stdin="officer-pass\n").returncode == 0
+    # the station's first account is its supervisor, who then authorises every later one
     assert run_cli("officer", "add", "--name", "budi", "--role", "supervisor", "--password-stdin",
                    stdin="supervisor-pass\n").returncode == 0
+    supervisor = {k: v for k, v in PASSWORDS.items() if k.startswith("BIOSTATION_SUPERVISOR")}
+    assert run_cli("officer", "add", "--name", "siti", "--role", "officer", "--password-stdin",
+                   stdin="officer-pass\n", env=supervisor).returncode == 0
 
 
 def _application(central, given: str = "Siti") -> str:
@@ -43,6 +46,7 @@ def _enroll(central, number: str, camera: str, scanner: str, **env: str):
                    "--fingers", "right-thumb,right-index", "--face-timeout", "2", env=PASSWORDS | env)
 
 
+@pytest.mark.timeout(360)  # fifteen command-line runs, each starting Python and its libraries
 def test_enroll_deliver_verify_offline_and_duplicates(central, synthetic_fingers, tmp_path):
     _setup_station(central)
     camera = "file:" + str(camera_folder(tmp_path / "camera", studio(astronaut())))
