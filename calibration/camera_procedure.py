@@ -10,6 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from matching.images import ImageTooLarge, check_image, read_image
+
 from . import report
 from .colour import fit_colour, linear_to_srgb, reference_srgb, srgb_to_linear
 from .errors import CalibrationError
@@ -36,7 +38,11 @@ class CameraCalibration:
 
 
 def _read(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
-    image = cv2.imread(str(path), flags)
+    """A target photo; one larger than a camera frame is refused from its header (``matching.images``)."""
+    try:
+        image = read_image(path, "calibration", flags)
+    except ImageTooLarge as exc:
+        raise CalibrationError(exc.message_id, **exc.params) from exc
     if image is None:
         raise CalibrationError("calibration.unreadable", path=str(path))
     return image
@@ -45,8 +51,16 @@ def _read(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
 def calibrate_camera(images: Path, board: tuple[int, int], square_mm: float, device_id: str,
                      edge: Path | None = None, chart: Path | None = None,
                      position: Path | None = None) -> CameraCalibration:
+    for target in (edge, chart, position):  # a refused target photo is said before the long lens fit
+        if target is not None:
+            try:
+                check_image(target, "calibration")
+            except ImageTooLarge as exc:
+                raise CalibrationError(exc.message_id, **exc.params) from exc
     geometry = calibrate_folder(images, board, square_mm)
     results: dict = geometry.as_json()
+    # views that could not be read at all, by name: the technician replaces them (also on stderr)
+    results["unreadable"] = [v["name"] for v in geometry.per_view if v.get("reason") == "unreadable"]
     used = sum(1 for v in geometry.per_view if v.get("used"))
     checks = [
         {"name": "reprojection RMS", "value": f"{geometry.rms_px:.3f} px", "limit": f"≤ {MAX_RMS_PX} px",

@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from matching.images import ImageTooLarge, read_image
+
 from .errors import CalibrationError
 
 MIN_VIEWS = 8
@@ -92,12 +94,18 @@ def load_views(folder: Path, board: tuple[int, int]) -> tuple[list[View], list[d
     views, rejected = [], []
     images = {}
     for path in paths:
-        gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        try:  # the header first: a 31 KB PNG may declare 16000×16000 pixels (matching.images)
+            gray = read_image(path, "calibration", cv2.IMREAD_GRAYSCALE)
+        except ImageTooLarge as exc:
+            raise CalibrationError(exc.message_id, **exc.params) from exc
         if gray is None:
             rejected.append({"name": path.name, "used": False, "reason": "unreadable"})
             continue
         images[path.name] = gray
         sizes.setdefault((gray.shape[1], gray.shape[0]), []).append(path.name)
+    if not images:  # nothing to look for a board in: say which files, not "capture 8 more views"
+        raise CalibrationError("calibration.all_unreadable", count=len(paths), folder=str(folder),
+                               names=", ".join(p.name for p in paths))
     if len(sizes) > 1:
         listing = "; ".join(f"{w}x{h}: {', '.join(names[:3])}" for (w, h), names in sizes.items())
         raise CalibrationError("calibration.mixed_sizes", sizes=listing)

@@ -78,6 +78,12 @@ records = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("manifest", Text, nullable=False),
     Column("emulated", Boolean, nullable=False),
+    # Every version of an application's record is kept; the newest "accepted" one is what
+    # verification reads. A later version that does not match it 1:1 is stored "held" for an
+    # adjudicator (``hold_reason`` a catalog id) and never replaces it (revision 0002).
+    Column("status", String(16), nullable=False, server_default="accepted"),
+    Column("hold_reason", String(64)),
+    Column("verification", Text),  # JSON: the version compared against and the 1:1 scores
 )
 
 record_files = Table(

@@ -211,10 +211,10 @@ def create_app(engine: Engine, production: bool = False) -> FastAPI:
     @app.get("/api/v1/packets/{packet_id}")
     async def packet_status(packet_id: str, request: Request):
         await signed(request)
-        status = store.packet_status(engine, packet_id)
+        status = store.record_status(engine, packet_id)
         if status is None:
             raise store.CentralError(404, "central.no_packet", packet=packet_id)
-        return {"packet_id": packet_id, "status": status}
+        return {"packet_id": packet_id, "status": "stored", "record_status": status[0], "hold_reason": status[1]}
 
     @app.post("/api/v1/packets")
     async def packets(request: Request):
@@ -225,7 +225,11 @@ def create_app(engine: Engine, production: bool = False) -> FastAPI:
         result, opened = await run_in_threadpool(_take_in, central, data)
         if result.status == "stored":
             central.queue_duplicate_check(result.application, opened)
-            return JSONResponse({"status": "stored", "packet_id": result.packet_id}, status_code=201)
+            # stored either way (201: the station's outbox may let it go); a held version is kept
+            # for an adjudicator and does not replace the application's current one
+            return JSONResponse({"status": "stored", "packet_id": result.packet_id,
+                                 "record_status": result.record_status, "hold_reason": result.hold_reason},
+                                status_code=201)
         return {"status": "already_received", "packet_id": result.packet_id}
 
     return app

@@ -2,6 +2,16 @@
 
 Plain functions over an engine, so the HTTP service, the command line and tests share
 them. Intake is one transaction: a packet is stored with all its files, or not at all.
+
+A record is stored only with the biometrics the central record's minimum asks for (a usable
+face or at least one usable finger template, and the fingers its declared policy requires
+unless it declares an exception for them), since a packet is only as trustworthy as the
+registered station that signed it. Every version of an application's record is kept; the
+newest *accepted* one is the application's current version, what ``/templates`` (and so
+every verification) serves. The first version is accepted; a later one only when it matches
+the current one 1:1 (``duplicates.compare_versions``), otherwise it is stored *held* for an
+adjudicator, with the reason, and the current version stays. The matching modules load only
+when a packet is checked, so the administrative commands start without them.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.applications import SERVICES, new_number
 from domain.errors import BiostationError
+from domain.fingers import FingerPosition
 
 from . import db
 from .wire import OpenedPacket, PacketError, private_bytes
@@ -176,6 +187,8 @@ class Intake:
     status: str  # "stored" | "already_received"
     packet_id: str
     application: str
+    record_status: str = "accepted"  # "accepted" | "held" (the version check's outcome, when stored)
+    hold_reason: str | None = None  # catalog id when held
 
 
 def validate(opened: OpenedPacket, production: bool) -> dict:
@@ -196,36 +209,178 @@ def validate(opened: OpenedPacket, production: bool) -> dict:
     emulated = any(bool(d.get("emulated")) for d in m["devices"] if isinstance(d, dict))
     if production and emulated:
         raise PacketError(422, "central.emulated_in_production")
+    require_biometrics(m, files)
     return m
 
 
+def _positions(value: object) -> set[int]:
+    """ISO finger positions from a manifest list of numbers or slugs ("right-index")."""
+    if not isinstance(value, list):
+        raise PacketError(400, "central.packet_malformed", reason="finger list")
+    found = set()
+    for item in value:
+        try:
+            found.add(int(FingerPosition.from_slug(item) if isinstance(item, str) else FingerPosition(item)))
+        except (TypeError, ValueError) as exc:
+            raise PacketError(400, "central.packet_malformed", reason=f"finger {item!r}") from exc
+    return found
+
+
+def require_biometrics(manifest: dict, files: dict[str, bytes]) -> None:
+    """The central minimum: a usable face or finger, every template readable, the policy's fingers.
+
+    A face counts when the manifest gives its 128 finite embedding values and its record file;
+    a finger when its ISO/IEC 19794-2 template decodes within the reader's bounds and names the
+    position the manifest gives it. A template that does not is refused (422), not skipped:
+    skipping would store a record that verification and the 1:N search then quietly lack.
+    When the manifest declares its policy's fingers (``policy.fingers``), each must be present
+    or covered by an exception (``exceptions[].position``).
+    """
+    from matching.fingerprint.iso19794_2 import FingerprintRecordError, decode_record
+
+    from .duplicates import face_embedding
+
+    face = manifest.get("face")
+    if face is not None and (not isinstance(face, dict) or face_embedding(manifest) is None
+                             or not isinstance(face.get("record"), str) or face.get("record") not in files):
+        raise PacketError(422, "central.bad_face")
+    fingers = manifest.get("fingers") or []
+    if not isinstance(fingers, list):
+        raise PacketError(400, "central.packet_malformed", reason="fingers")
+    present: set[int] = set()
+    for finger in fingers:
+        name = finger.get("template") if isinstance(finger, dict) else None
+        if not isinstance(name, str) or name not in files:
+            raise PacketError(400, "central.packet_malformed", reason="finger without its template")
+        (position,) = _positions([finger.get("position")])
+        slug = FingerPosition(position).slug
+        try:
+            _template, coded = decode_record(files[name])
+        except FingerprintRecordError as exc:
+            raise PacketError(422, "central.bad_template", finger=slug, problem=exc.message_id) from exc
+        if coded != position or position in present:
+            raise PacketError(422, "central.bad_template", finger=slug, problem="position")
+        present.add(position)
+    if face is None and not present:
+        raise PacketError(422, "central.no_biometrics")
+    policy = manifest.get("policy")
+    if isinstance(policy, dict) and "fingers" in policy:
+        exceptions = manifest.get("exceptions") or []
+        if not isinstance(exceptions, list):
+            raise PacketError(400, "central.packet_malformed", reason="exceptions")
+        excused = _positions([e["position"] for e in exceptions if isinstance(e, dict) and "position" in e])
+        missing = sorted(_positions(policy["fingers"]) - present - excused)
+        if missing:
+            raise PacketError(422, "central.fingers_missing", positions=", ".join(map(str, missing)))
+
+
+def _current(conn, application: str):
+    """The application's current version: its newest accepted record (packet id, manifest), or None."""
+    return conn.execute(select(db.records.c.packet_id, db.records.c.manifest)
+                        .where(db.records.c.application == application, db.records.c.status == "accepted")
+                        .order_by(db.records.c.received_at.desc(), db.records.c.packet_id)).first()
+
+
+def _files(conn, packet_id: str) -> dict[str, bytes]:
+    rows = conn.execute(select(db.record_files.c.name, db.record_files.c.data)
+                        .where(db.record_files.c.packet_id == packet_id)).all()
+    return {f.name: f.data for f in rows}
+
+
+def _check_version(engine: Engine, packet_id: str, application: str, manifest: dict, files: dict[str, bytes]):
+    """(packet id of the current version or None, the 1:1 check against it or None).
+
+    Run before intake's transaction, so a comparison never holds the database's write lock;
+    intake stores the outcome only if the current version is still the one compared with.
+    """
+    with engine.begin() as conn:
+        if conn.execute(select(db.records.c.packet_id).where(db.records.c.packet_id == packet_id)).first():
+            return None, None  # already stored: intake answers "already received"
+        row = _current(conn, application)
+        if row is None:
+            return None, None
+        current_files = _files(conn, row.packet_id)
+    from .duplicates import compare_versions
+
+    return row.packet_id, compare_versions((json.loads(row.manifest), current_files), (manifest, files))
+
+
 def intake(engine: Engine, opened: OpenedPacket, production: bool = False) -> Intake:
-    """Store a verified packet exactly once; the same id with other content is a conflict."""
+    """Store a verified packet exactly once; the same id with other content is a conflict.
+
+    Where the station's audit chain stood when it sealed the packet is kept in the intake log
+    ("audit_head": seq, head, time); a re-anchor new since the station's previous packet is logged
+    ("audit_reanchored"), and a head that went backwards ("audit_seq_backwards": a packet sealed
+    later at a lower seq, as from a log emptied or cut) is a security event there.
+    """
     manifest = validate(opened, production)
     pid = opened.header.packet_id
     application = manifest["application"]
+
+    def note_audit_head(conn) -> None:
+        seq, head, at = manifest.get("audit_seq"), manifest.get("audit_head"), manifest.get("audit_at")
+        try:
+            sealed_at = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            return  # a station that does not say where its chain stands
+        if not isinstance(seq, int) or not isinstance(head, str) or sealed_at.tzinfo is None:
+            return
+        station, events = opened.header.station_id, [("audit_head", {"seq": seq, "head": head, "at": at})]
+        row = conn.execute(select(db.intake_log.c.detail).where(
+            db.intake_log.c.station_id == station, db.intake_log.c.outcome == "audit_head")
+            .order_by(db.intake_log.c.id.desc()).limit(1)).first()
+        try:
+            before = json.loads(row.detail) if row else None
+            before_at = datetime.fromisoformat(before["at"]) if before else None
+        except (TypeError, ValueError, KeyError):
+            before, before_at = None, None
+        anchor = manifest.get("audit_reanchor")
+        if isinstance(anchor, dict):
+            try:  # a naive time cannot be compared: taken as new
+                new_anchor = before_at is None or datetime.fromisoformat(anchor["at"]) > before_at
+            except (TypeError, ValueError, KeyError):
+                new_anchor = True
+            if new_anchor:
+                events.append(("audit_reanchored", {k: anchor.get(k) for k in (
+                    "seq", "at", "actor", "hash", "old_seq", "old_head", "finding", "remembered")}))
+        if before is not None and seq < int(before.get("seq", 0)) and sealed_at > before_at:
+            events.append(("audit_seq_backwards", {"seq": seq, "head": head, "at": at, "previous_seq": before["seq"],
+                                                   "previous_head": before.get("head"), "previous_at": before["at"]}))
+        conn.execute(db.intake_log.insert(), [
+            {"at": now_utc(), "station_id": station, "packet_id": pid, "outcome": outcome,
+             "detail": json.dumps(detail, sort_keys=True)[:2000]} for outcome, detail in events])
     for _ in range(3):
+        against, check = _check_version(engine, pid, application, manifest, opened.content.files)
         with engine.begin() as conn:
             existing = conn.execute(select(db.records.c.digest).where(db.records.c.packet_id == pid)).first()
             if existing is not None:
                 if existing.digest != opened.digest:
                     raise PacketError(409, "central.packet_conflict", packet=pid)
                 return Intake("already_received", pid, application)
+            # the row lock orders two versions of one application arriving at once (PostgreSQL;
+            # SQLite's BEGIN IMMEDIATE already does), so the later one sees the earlier as current
             known = conn.execute(select(db.applications.c.number)
-                                 .where(db.applications.c.number == application)).first()
+                                 .where(db.applications.c.number == application).with_for_update()).first()
             if known is None:
                 raise PacketError(422, "central.no_application", number=application)
+            current = _current(conn, application)
+            if (current.packet_id if current else None) != against:
+                continue  # another version became current while this one was compared: compare again
+            held = check is not None and not check.accepted
             try:
                 conn.execute(db.records.insert().values(
                     packet_id=pid, application=application, station_id=opened.header.station_id,
                     digest=opened.digest, received_at=now_utc(),
                     manifest=json.dumps(manifest, sort_keys=True, ensure_ascii=False),
-                    emulated=any(bool(d.get("emulated")) for d in manifest["devices"] if isinstance(d, dict))))
+                    emulated=any(bool(d.get("emulated")) for d in manifest["devices"] if isinstance(d, dict)),
+                    status="held" if held else "accepted", hold_reason=check.reason if held else None,
+                    verification=None if check is None else json.dumps(dict(check.as_json(), against=against))))
                 conn.execute(db.record_files.insert(), [
                     {"packet_id": pid, "name": n, "data": d} for n, d in sorted(opened.content.files.items())])
+                note_audit_head(conn)
             except IntegrityError:  # a concurrent delivery of the same packet won the race
                 continue
-        return Intake("stored", pid, application)
+        return Intake("stored", pid, application, "held" if held else "accepted", check.reason if held else None)
     raise PacketError(503, "central.busy")
 
 
@@ -255,7 +410,8 @@ def add_flags(engine: Engine, packet_id: str, found: list[tuple[str, str, float]
 def list_records(engine: Engine) -> list[dict]:
     with engine.begin() as conn:
         rows = conn.execute(select(db.records.c.packet_id, db.records.c.application, db.records.c.station_id,
-                                   db.records.c.received_at, db.records.c.emulated)
+                                   db.records.c.received_at, db.records.c.emulated, db.records.c.status,
+                                   db.records.c.hold_reason, db.records.c.verification)
                             .order_by(db.records.c.received_at)).all()
         flag_rows = conn.execute(select(db.flags)).all()
     by_packet: dict[str, list[dict]] = {}
@@ -264,6 +420,8 @@ def list_records(engine: Engine) -> list[dict]:
             {"other_application": f.other_application, "modality": f.modality, "score": round(f.score, 4)})
     return [{"application": r.application, "packet_id": r.packet_id, "station_id": r.station_id,
              "received_at": _aware(r.received_at).isoformat(), "emulated": bool(r.emulated),
+             "status": r.status, "hold_reason": r.hold_reason,
+             "verification": json.loads(r.verification) if r.verification else None,
              "flags": by_packet.get(r.packet_id, [])} for r in rows]
 
 
@@ -278,16 +436,25 @@ def packet_status(engine: Engine, packet_id: str) -> str | None:
     return "stored" if row else None
 
 
-def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, bytes]] | None:
-    """The newest record of an application: its manifest and files (for 1:1 and 1:N)."""
+def record_status(engine: Engine, packet_id: str) -> tuple[str, str | None] | None:
+    """(accepted | held, the hold's catalog id) of a stored packet; None when not stored."""
     with engine.begin() as conn:
-        row = conn.execute(select(db.records).where(db.records.c.application == application)
-                           .order_by(db.records.c.received_at.desc())).first()
+        row = conn.execute(select(db.records.c.status, db.records.c.hold_reason)
+                           .where(db.records.c.packet_id == packet_id)).first()
+    return (row.status, row.hold_reason) if row else None
+
+
+def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, bytes]] | None:
+    """The application's current version (its newest accepted record): manifest and files.
+
+    What verification reads (``/templates``); a held version never is, however new.
+    """
+    with engine.begin() as conn:
+        row = _current(conn, application)
         if row is None:
             return None
-        files = conn.execute(select(db.record_files.c.name, db.record_files.c.data)
-                             .where(db.record_files.c.packet_id == row.packet_id)).all()
-    return json.loads(row.manifest), {f.name: f.data for f in files}
+        files = _files(conn, row.packet_id)
+    return json.loads(row.manifest), files
 
 
 def all_records(engine: Engine):

@@ -11,6 +11,14 @@ The packet id is chosen once, when the record enters the outbox, and is the
 idempotency key: resending the same packet is harmless, and the digest of the signed
 content tells "the same packet again" from "another packet reusing an id".
 
+Opening a packet inflates a zip its sender built, and a signature proves only who sent it,
+not that it is harmless: a registered station's 300 KB of deflated zeros unpacks to 300 MB
+(the 32 MB limit holds only for the bytes on the wire). So the opening counts: at most
+``MAX_ENTRIES`` entries, each at most ``MAX_FILE_BYTES`` and all together at most
+``MAX_CONTENT_BYTES`` (twice the most a packet can carry stored, as the station stores it),
+checked on the sizes the zip declares before anything is inflated, and again on the bytes
+actually read, so a zip that understates its sizes is cut off at the limit too.
+
 Station requests other than packets (application lookups, templates, feedback) carry
 an Ed25519 signature over method, path, time and body digest, so the central record
 answers registered stations only.
@@ -22,10 +30,12 @@ import base64
 import hashlib
 import io
 import json
+import lzma
 import struct
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +51,10 @@ from domain.errors import BiostationError
 MAGIC = b"BSP1"
 MANIFEST = "manifest.json"
 MAX_PACKET_BYTES = 32 * 1024 * 1024
+MAX_FILE_BYTES = MAX_PACKET_BYTES  # one unpacked file
+MAX_CONTENT_BYTES = 2 * MAX_PACKET_BYTES  # every unpacked file together
+MAX_ENTRIES = 100
+_READ_CHUNK = 1024 * 1024
 REQUEST_SKEW_S = 300
 _KDF_INFO = b"biostation packet v1"
 _SIGN_CONTEXT = b"biostation-packet-v1\x00"
@@ -95,13 +109,46 @@ def pack_content(content: PacketContent) -> bytes:
     return buf.getvalue()
 
 
+def _too_large() -> PacketError:
+    return PacketError(413, "central.packet_unpacks_too_large", limit_mb=MAX_CONTENT_BYTES // (1024 * 1024),
+                       file_limit_mb=MAX_FILE_BYTES // (1024 * 1024))
+
+
+def _read_bounded(z: zipfile.ZipFile, info: zipfile.ZipInfo, room: int) -> bytes:
+    """One entry's bytes, refused as soon as it passes its own limit or the ``room`` left in the total."""
+    limit = min(MAX_FILE_BYTES, room)
+    parts, size = [], 0
+    with z.open(info) as entry:
+        while chunk := entry.read(min(_READ_CHUNK, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large()
+            parts.append(chunk)
+    return b"".join(parts)
+
+
 def unpack_content(data: bytes) -> PacketContent:
+    """The manifest and files of a packet's zip, inflated within the limits above."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            files = {i.filename: z.read(i) for i in z.infolist()}
+            infos = z.infolist()
+            if len(infos) > MAX_ENTRIES:
+                raise PacketError(400, "central.packet_malformed", reason=f"more than {MAX_ENTRIES} files")
+            if (any(i.file_size > MAX_FILE_BYTES for i in infos)
+                    or sum(i.file_size for i in infos) > MAX_CONTENT_BYTES):
+                raise _too_large()
+            files: dict[str, bytes] = {}
+            for info in infos:
+                if info.filename in files:  # two readers could disagree on which one counts
+                    raise PacketError(400, "central.packet_malformed", reason=f"{info.filename!r} twice")
+                files[info.filename] = _read_bounded(z, info, MAX_CONTENT_BYTES - sum(map(len, files.values())))
         manifest = json.loads(files.pop(MANIFEST).decode("utf-8"))
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError) as exc:
-        raise PacketError(400, "central.packet_malformed", reason=str(exc)) from exc
+    except PacketError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, NotImplementedError,
+            RuntimeError, KeyError, UnicodeDecodeError, ValueError) as exc:
+        # a damaged deflate stream, an unknown or encrypted method: the sender's fault, never a 500
+        raise PacketError(400, "central.packet_malformed", reason=str(exc)[:200]) from exc
     if not isinstance(manifest, dict):
         raise PacketError(400, "central.packet_malformed", reason="manifest is not an object")
     return PacketContent(manifest, files)

@@ -18,6 +18,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from matching.images import ImageTooLarge, read_image
+
 from .errors import BadImageSource, DeviceNotFound, DeviceTimeout
 from .scanner import DeviceInfo
 from .zfm.fingers import IMAGE_SUFFIXES
@@ -159,8 +161,10 @@ class FileCamera(_GrabberCamera):
 
     def _image(self, path: Path) -> np.ndarray:
         if path not in self._cache:
-            data = np.fromfile(str(path), np.uint8)
-            image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+            try:  # the header first: a 31 KB PNG may declare 16000×16000 pixels (matching.images)
+                image = read_image(path, "camera", cv2.IMREAD_COLOR)
+            except ImageTooLarge as exc:
+                raise BadImageSource(exc.message_id, **exc.params) from exc
             if image is None:
                 raise BadImageSource("device.unreadable_image", path=str(path))
             if len(self._cache) < 64:

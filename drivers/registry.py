@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .camera import Camera, FileCamera, OpenCVCamera
-from .errors import DeviceNotFound
+from .errors import DeviceNotFound, UnknownDeviceURL
 from .scanner import Scanner
 from .urls import DeviceURL, parse_device_url
 from .zfm import protocol as p
@@ -40,6 +40,26 @@ def _zfm_options(u: DeviceURL) -> dict:
     }
 
 
+def _fault_options(u: DeviceURL) -> dict:
+    """``faults=noise,drop,checksum,silence&fault_rate=R&seed=S``: the emulator's own fault injection, as
+    ``biostation emulate zfm --faults --fault-rate --seed`` sets it, so a headless enrollment can be run
+    against a sensor on a bad cable. R is the chance that each packet the sensor sends is damaged (an
+    image upload is some 290 packets)."""
+    from .zfm.emulator import FAULT_KINDS
+
+    faults = tuple(k for k in u.query.get("faults", "").split(",") if k)
+    if set(faults) - set(FAULT_KINDS):
+        raise UnknownDeviceURL("device.bad_parameter", url=u.text, name="faults", value=u.query["faults"])
+    raw = u.query.get("fault_rate", "0")
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise UnknownDeviceURL("device.bad_parameter", url=u.text, name="fault_rate", value=raw)
+    return {"faults": faults, "fault_rate": rate, "seed": u.int_param("seed", 0) if "seed" in u.query else None}
+
+
 class SimulatedScanner:
     """The emulator on an in-process pseudo-terminal, driven through the real ZFM driver."""
 
@@ -60,7 +80,10 @@ class SimulatedScanner:
             write_synthetic_fingers(folder, u.int_param("synthetic", 10), 8, seed=u.int_param("seed", 0))
         fingers = load_finger_set(folder)
         library = u.query.get("library")
-        self.emulator = ZfmEmulator(fingers, Path(library) if library else None)
+        faults = _fault_options(u)
+        # faults start once the driver is connected: opening the sensor is then no matter of luck, and
+        # a seed replays the same faults in the same captures (no fault, no draw from the seeded generator)
+        self.emulator = ZfmEmulator(fingers, Path(library) if library else None, seed=faults.pop("seed"))
         self.link = PtyLink(self.emulator, pace="baud" in u.query)
         self.applicant = SimulatedApplicant(self.emulator, first=u.int_param("first", 1))
         try:
@@ -72,6 +95,7 @@ class SimulatedScanner:
             self.link.close()
             raise
         self.info = self._scanner.info
+        self.emulator.faults, self.emulator.fault_rate = faults["faults"], faults["fault_rate"]
 
     def __getattr__(self, name: str):
         return getattr(self._scanner, name)
@@ -90,7 +114,8 @@ class SimulatedScanner:
 
 
 def open_scanner(url: str) -> Scanner:
-    """``zfm:/dev/ttyUSB0?baud=57600&address=0xFFFFFFFF&password=0`` or ``zfm-sim:DIR[?first=K]``."""
+    """``zfm:/dev/ttyUSB0?baud=57600&address=0xFFFFFFFF&password=0`` or ``zfm-sim:DIR[?first=K]``
+    (and ``&faults=KINDS&fault_rate=R&seed=S`` for a misbehaving emulator)."""
     u = parse_device_url(url, SCANNER_SCHEMES)
     if u.scheme == "zfm-sim":
         return SimulatedScanner(u)  # type: ignore[return-value]

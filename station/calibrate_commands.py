@@ -38,6 +38,9 @@ def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
             print(render("calibration.profile_saved", args.lang, id=done.result.profile.id, device=args.device_id),
                   file=sys.stderr)
     _print_checks(done.result.checks)
+    if done.unreadable:  # left out of the fit; named so the technician can replace them
+        print(render("calibration.unreadable_skipped", args.lang, count=len(done.unreadable),
+                     names=", ".join(done.unreadable)), file=sys.stderr)
     if done.result.results.get("uncovered"):
         print(render("calibration.cover_more", args.lang, regions=", ".join(done.result.results["uncovered"])),
               file=sys.stderr)

@@ -28,6 +28,11 @@ class CameraCalibration:
     def profile(self):
         return self.result.profile
 
+    @property
+    def unreadable(self) -> list[str]:
+        """The views that could not be read and were left out (also in ``summary``), for the front-ends to name."""
+        return list(self.result.results.get("unreadable", []))
+
 
 class Calibration:
     def __init__(self, station, technician: str = "technician") -> None:

@@ -77,7 +77,8 @@ def cmd_records(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for r in records:
             flags = ", ".join(f"{f['modality']}→{f['other_application']}" for f in r["flags"]) or "-"
-            print(f"{r['received_at']}  {r['application']}  {r['packet_id']}  {flags}")
+            status = r["status"] + (f" ({render(r['hold_reason'], args.lang)})" if r["hold_reason"] else "")
+            print(f"{r['received_at']}  {r['application']}  {r['packet_id']}  {status}  {flags}")
     return 0
 
 

@@ -8,6 +8,7 @@ They drive the same flow objects as the console. Passwords come from the environ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -48,7 +49,10 @@ def cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("officer.password_stdin")
     password = sys.stdin.readline().rstrip("\r\n")
     with Station(settings) as station:
-        officer = station.officers.add(args.name, args.role, password)
+        # the station's first account is its supervisor; later ones need a supervisor's name and password
+        officer = station.officers.enlist(args.name, args.role, password, _supervisor())
+    if officer.role != args.role:
+        _say(args, "officer.first_supervisor", name=officer.name)
     _say(args, "officer.added", name=officer.name, role=officer.role)
     return 0
 
@@ -118,22 +122,20 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     if password is None:
         raise UsageError("enroll.no_password")
     policy = _policy(args, settings)
-    with Station(settings) as station:
+    with Station(settings) as station, contextlib.ExitStack() as devices:
         officer = station.officers.authenticate(args.officer, password)
-        camera = open_camera(args.camera)
-        try:
-            enrollment = Enrollment(station, officer, policy, station.applications(args.central), camera=camera,
-                                    profile=load_profile(station.home, camera.info.device_id))
-            application = enrollment.open(args.application, True, args.guardian)
-            _say(args, "enroll.application", number=application["number"],
-                 name=f"{application['given_name']} {application['surname']}")
-            _capture_face(args, enrollment)
-        finally:
-            camera.close()
+        # both devices open before anything is captured: a sensor that cannot be reached says so
+        # before the applicant has sat for the photo, not after
+        camera = devices.enter_context(contextlib.closing(open_camera(args.camera)))
+        scanner = devices.enter_context(open_scanner(args.scanner)) if policy.fingers else None
+        enrollment = Enrollment(station, officer, policy, station.applications(args.central), camera=camera,
+                                scanner=scanner, profile=load_profile(station.home, camera.info.device_id))
+        application = enrollment.open(args.application, True, args.guardian)
+        _say(args, "enroll.application", number=application["number"],
+             name=f"{application['given_name']} {application['surname']}")
+        _capture_face(args, enrollment)
         if enrollment.fingers.positions and not enrollment.fingers.done:
-            with open_scanner(args.scanner) as scanner:
-                enrollment.scanner = scanner
-                _capture_fingers(args, enrollment)
+            _capture_fingers(args, enrollment)
         else:
             enrollment.fingers_done()
         if enrollment.needs_approval:
@@ -190,23 +192,78 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
-    from .station import Station
+    """What waits for delivery, ``flush`` (deliver it) or ``set-aside`` (a supervisor's way back from damage).
 
-    with Station(settings) as station:
+    Exit 0 when nothing waits, 1 when records still wait, ``EXIT_DAMAGED`` when the outbox is damaged
+    (the applications to enroll again are named), ``EXIT_BUSY`` when another delivery is running.
+    """
+    from domain.catalog import render_error
+
+    from .outbox import EXIT_BUSY, EXIT_DAMAGED, OutboxBusy, OutboxDamaged
+    from .station import FLUSH_WAIT_S, Station
+    from .storage import StorageError
+
+    wait = FLUSH_WAIT_S if args.wait is None else args.wait
+
+    def counts(station) -> dict:
+        try:
+            return station.outbox.counts()
+        except StorageError:  # a damaged file has no counts to give
+            return {}
+
+    def damaged(station, exc: OutboxDamaged, extra: dict) -> int:
+        print(render_error(exc, args.lang), file=sys.stderr, flush=True)
+        if args.action == "flush" or args.json:
+            print(json.dumps(counts(station) | extra | {"damaged": exc.damage.as_json()}))
+        return EXIT_DAMAGED
+
+    if args.action == "set-aside":
+        supervisor = _supervisor()
+        if supervisor is None:
+            raise UsageError("station.needs_supervisor")
+        with Station(settings, audit_check="new") as station:
+            done = station.set_aside(*supervisor, wait_s=wait)
+            after = counts(station)
+        if done is None:
+            _say(args, "outbox.nothing_damaged")
+            print(json.dumps(after | {"moved_to": None, "kept": 0, "lost": []}))
+            return 0
+        applications = ", ".join(done.applications) or "-"
+        if done.moved_to:
+            _say(args, "outbox.set_aside_file", file=done.moved_to, kept=len(done.kept), count=len(done.lost),
+                 applications=applications)
+        else:
+            _say(args, "outbox.set_aside", count=len(done.lost), applications=applications)
+        print(json.dumps(after | {"moved_to": done.moved_to, "kept": len(done.kept), "lost": [
+            {"packet": p.packet, "application": p.application, "what": p.what} for p in done.lost]}))
+        return 0
+    with Station(settings, audit_check="new") as station:
         if args.action == "flush":
-            result = station.flush()
-            counts = station.outbox.counts()
+            try:
+                result = station.flush(wait_s=wait)
+            except OutboxBusy as exc:
+                _say(args, exc.message_id, **exc.params)
+                print(json.dumps({"busy": True}))
+                return EXIT_BUSY
+            except OutboxDamaged as exc:
+                done = exc.result
+                return damaged(station, exc, {"delivered_now": done.delivered if done else 0,
+                                              "refused_now": done.refused if done else 0})
             if not result.reachable:
                 _say(args, "outbox.unreachable", pending=result.pending)
             _say(args, "outbox.flushed", delivered=result.delivered, refused=result.refused,
                  pending=result.pending)
-            print(json.dumps(counts | {"delivered_now": result.delivered, "refused_now": result.refused}))
+            print(json.dumps(station.outbox.counts() | {"delivered_now": result.delivered,
+                                                        "refused_now": result.refused}))
             return 0 if result.pending == 0 else 1
-        counts = station.outbox.counts()
+        damage = station.outbox_damage()
+        if damage is not None:
+            return damaged(station, OutboxDamaged(damage), {"entries": station.outbox.entries()}
+                           if args.json and damage.problem is None else {})
         if args.json:
-            print(json.dumps(counts | {"entries": station.outbox.entries()}))
+            print(json.dumps(station.outbox.counts() | {"entries": station.outbox.entries()}))
         else:
-            _say(args, "outbox.counts", **counts)
+            _say(args, "outbox.counts", **station.outbox.counts())
     return 0
 
 
@@ -245,6 +302,12 @@ def add_parsers(sub) -> None:
     verify.set_defaults(func=cmd_verify)
 
     outbox = sub.add_parser("outbox", help="records waiting for delivery")
-    outbox.add_argument("action", nargs="?", choices=("flush",))
+    outbox.add_argument("action", nargs="?", choices=("flush", "set-aside"),
+                        help="flush: deliver now; set-aside: a supervisor sets damaged records aside")
     outbox.add_argument("--json", action="store_true")
+    outbox.add_argument("--wait", type=float, help="seconds to wait for another delivery to finish (default 30)")
     outbox.set_defaults(func=cmd_outbox)
+
+    from .audit_commands import add_parsers as add_audit_parsers
+
+    add_audit_parsers(sub)

@@ -5,19 +5,39 @@ office's policy, the station's id, its application desk and audit log; the camer
 calibration profile and the liveness challenge; the sensor's time limits; extraction in the
 worker processes when there are some; sealing into the outbox and delivery. The console shows
 it on its pages, the command line on stderr; neither decides anything the other does not.
+
+A garbled, cut or silent answer from the sensor costs a retry of that capture or wait (at
+most ``FAULT_TRIES`` in all, within the policy's time limit), not the enrollment and the
+face it already holds: the driver's next call works again after such a fault.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TypeVar
 
+from drivers.errors import DeviceError, DeviceProtocolError, DeviceTimeout
 from drivers.scanner import FingerImage, Progress
 from enrollment.face_capture import FaceCapture
 from enrollment.finger_capture import FingerSequence, FingerStep
 from enrollment.flow import EnrollmentFlow, Step
 from enrollment.policy import Policy
 from enrollment.record import EnrollmentRecord, FaceCaptureResult
+
+log = logging.getLogger("biostation.enrollment")
+
+FAULT_TRIES = 3  # tries of one capture or one wait for a lift when the sensor's answers are lost
+T = TypeVar("T")
+
+
+def _transient(exc: DeviceError) -> bool:
+    """A lost answer (garbled, cut short, silent), which the next call survives; not a finger that never came."""
+    return isinstance(exc, DeviceProtocolError) or (
+        isinstance(exc, DeviceTimeout) and exc.message_id != "sensor.no_finger")
 
 
 @dataclass(frozen=True)
@@ -81,11 +101,27 @@ class Enrollment:
 
     def capture_finger(self, progress: Progress | None = None, cancel=None) -> FingerImage:
         """Wait for the current finger and upload its image (blocks up to the policy's time limit)."""
-        return self.scanner.capture(self.fingers.current, timeout=self.policy.finger_capture_timeout_s,
-                                    cancel=cancel, progress=progress)
+        position = self.fingers.current
+        return self._through_faults(
+            lambda left: self.scanner.capture(position, timeout=left, cancel=cancel, progress=progress),
+            self.policy.finger_capture_timeout_s)
 
     def wait_for_lift(self) -> bool:
-        return self.scanner.wait_for_removal(self.policy.finger_removal_timeout_s)
+        return self._through_faults(self.scanner.wait_for_removal, self.policy.finger_removal_timeout_s)
+
+    @staticmethod
+    def _through_faults(call: Callable[[float], T], limit_s: float) -> T:
+        """``call(seconds left)``, tried again after a lost answer, at most FAULT_TRIES times within ``limit_s``."""
+        deadline = time.monotonic() + limit_s
+        tries = 1
+        while True:
+            try:
+                return call(max(deadline - time.monotonic(), 0.0))
+            except (DeviceTimeout, DeviceProtocolError) as exc:
+                if not _transient(exc) or tries == FAULT_TRIES or time.monotonic() >= deadline:
+                    raise
+                tries += 1
+                log.warning("the sensor's answer was lost (%s); trying again (%d of %d)", exc, tries, FAULT_TRIES)
 
     def extract(self, image: FingerImage) -> Future | None:
         """The image's extraction in a worker process; None when this enrollment has none (then ``judge`` does it)."""

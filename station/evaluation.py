@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from matching.evaluation.fvc import evaluate_folder, list_images, work_units
+from matching.evaluation.fvc import DPI_RANGE, evaluate_folder, list_images, work_units
 from matching.evaluation.plots import det_plot
 
 from .usage import UsageError
@@ -63,6 +63,9 @@ def evaluate_fingerprint_sets(folders: Iterable[str | Path], sensor: str | None 
     Returns the figures and the (genuine, impostor) scores, both by folder name. ``progress``
     is the progress bar's label (None: no bar). A folder that does not exist is a UsageError.
     """
+    low, high = DPI_RANGE
+    if dpi is not None and not low <= dpi <= high:  # 0 once meant "none given" and became 500 unsaid
+        raise UsageError("cli.bad_dpi", dpi=dpi, low=low, high=high)
     folders = [Path(f) for f in folders]
     for folder in folders:
         if not folder.is_dir():
@@ -90,7 +93,12 @@ def evaluate_faces(root: str | Path, pairs: str | Path, progress: str | None = "
     if not pairs.is_file():
         raise UsageError("cli.no_file", path=str(pairs))
     with progress_bar(image_count(pairs, root), progress) as bar:
-        return evaluate_lfw(root, pairs, THRESHOLD, progress=bar.update)
+        figures, genuine, impostor = evaluate_lfw(root, pairs, THRESHOLD, progress=bar.update)
+    if figures["pairs"] and figures["failed_pairs"] == figures["pairs"]:
+        # nothing was measured: figures of 0 % accuracy would read as a result, and exit 0 as a success
+        raise UsageError("cli.faces_all_failed", pairs=figures["pairs"], failures=figures["failures_to_enroll"],
+                         images=image_count(pairs, root), folder=str(root), pairs_file=str(pairs))
+    return figures, genuine, impostor
 
 
 def write_json(path: Path, data: dict) -> Path:

@@ -54,17 +54,21 @@ def _intake_rate(url: str, database: str, packets: int, clients: int) -> dict:
         if not wait_until_ready(base, 60.0, lambda: server.poll() is None):
             raise RuntimeError("the central record did not start")
         engine = connect(url)
-        number = store.add_application(engine, "Siti", "Rahayu", "1990-04-01", "passport")
+        # one applicant a packet, as a day's intake is: a second packet of one application is a
+        # re-enrollment, which the central record checks 1:1 against the first before storing it
+        numbers = [store.add_application(engine, "Siti", "Rahayu " + "".join(chr(97 + int(d)) for d in str(i)),
+                                         "1990-04-01", "passport") for i in range(packets)]
         token = store.issue_token(engine, "bench")
         engine.dispose()
         write_synthetic_fingers(home / "fingers", 2, 1, seed=1)
         station = Station(load_settings({"BIOSTATION_HOME": str(home / "station")}))
         station.register(base, token)
-        application = station.applications().lookup(number)
+        desk = station.applications()
         wires = []
-        for i in range(packets):
-            pid = station.submit(sample_record(application, station.registration.station_id, home / "fingers", i))
-            wires.append(station.outbox.wire(pid))
+        for i, number in enumerate(numbers):
+            record = sample_record(desk.lookup(number), station.registration.station_id, home / "fingers", i)
+            wires.append(station.outbox.wire(station.submit(record)))
+        desk.close()
         station.close()
 
         def post(wire: bytes) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from matching.images import ImageTooLarge, read_image
+
 from ..errors import BadImageSource
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg", ".pgm")
@@ -55,9 +57,12 @@ def load_finger_set(folder: Path) -> FingerSet:
 
 
 def read_gray(path: Path) -> np.ndarray:
-    """An 8-bit gray image, or a clear error naming the file."""
-    data = np.fromfile(str(path), dtype=np.uint8) if path.exists() else np.zeros(0, np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    """An 8-bit gray image, or a clear error naming the file (one over a fingerprint's size is refused
+    from its header, before it is decoded: ``matching.images``)."""
+    try:
+        image = read_image(path, "fingerprint", cv2.IMREAD_GRAYSCALE)
+    except ImageTooLarge as exc:
+        raise BadImageSource(exc.message_id, **exc.params) from exc
     if image is None or image.size == 0:
         raise BadImageSource("device.unreadable_image", path=str(path))
     return image

@@ -7,6 +7,7 @@ Extraction and comparison run in worker processes (the matcher is CPU-bound).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -17,16 +18,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from domain.errors import BiostationError
 from matching.fingerprint.cylinder import Cylinders, make_cylinders
 from matching.fingerprint.extractor import extract
 from matching.fingerprint.matcher import compare_cylinders
 from matching.fingerprint.template import Template
 from matching.fingerprint.zfm_image import zfm_view
+from matching.images import check_image, read_image
 from matching.workers import FRESH_PROCESSES
 
 from .metrics import eer_interval, summary
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg", ".pgm", ".wsq")
+DPI_RANGE = (100, 2000)  # the resolutions matching.fingerprint.image.as_gray_500dpi takes
+
+
+class EvaluationInputError(BiostationError, ValueError):
+    """A benchmark folder's file that cannot be used as it is (its ``dpi.txt``, its resolution)."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +54,34 @@ def finger_id(path: Path) -> str:
 
 
 def folder_dpi(folder: Path, override: int | None) -> int:
-    if override:
-        return override
+    """``override``, else the first number in the folder's ``dpi.txt``, else 500; a resolution outside
+    ``DPI_RANGE`` (0 included: it once meant "none given") or a ``dpi.txt`` without one is an error
+    naming it, never a silent 500 or a Python error."""
+    low, high = DPI_RANGE
+    if override is not None:
+        if not low <= override <= high:
+            raise EvaluationInputError("fingerprint.bad_dpi", dpi=override)
+        return int(override)
     dpi_file = folder / "dpi.txt"
-    if dpi_file.exists():
-        return int(float(dpi_file.read_text().split()[0]))
-    return 500
+    if not dpi_file.exists():
+        return 500
+    try:
+        with open(dpi_file, "rb") as f:
+            text = f.read(200).decode("utf-8", "replace").strip()  # a number, perhaps a unit: no more
+        words = text.split()
+        value = float(words[0]) if words else math.nan
+    except OSError as exc:
+        text, value = exc.strerror or type(exc).__name__, math.nan
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # nan, inf and words fail here too
+        raise EvaluationInputError("fingerprint.bad_dpi_file", path=str(dpi_file), text=text[:40], low=low, high=high)
+    return int(value)
 
 
 def _extract_one(job: tuple[str, int, str | None]) -> tuple[Template, float]:
     path, dpi, sensor = job
-    gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    gray = read_image(path, "fingerprint", cv2.IMREAD_GRAYSCALE)
     if gray is None:
         raise ValueError(f"cannot read {path}")
     if sensor == "zfm":
@@ -105,6 +130,8 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     if len(images) < 2:
         raise ValueError(f"{folder} holds fewer than two fingerprint images")
     resolution = folder_dpi(folder, dpi)
+    for path in images:  # every header before any work: an image bomb is refused now, not hours in
+        check_image(path, "fingerprint")
     workers = workers or min(2, os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // workers)
     jobs = [(str(p), resolution, sensor) for p in images]

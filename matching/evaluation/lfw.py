@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from matching.images import check_image, read_image
+
 from .metrics import eer, rate_curve
 
 
@@ -100,7 +102,7 @@ def _encode_file(job: tuple[str, bool]) -> tuple[str, np.ndarray | None, float, 
     from matching.face.embedding import encode
 
     path, centred = job
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    image = read_image(path, "face", cv2.IMREAD_COLOR)
     if image is None:
         return path, None, 0.0, "unreadable"
     rgb = as_rgb(image)
@@ -169,6 +171,8 @@ def evaluate_lfw(root: Path, pairs_file: Path, threshold: float, workers: int | 
                  progress: Callable[[int], None] | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
     pairs = read_pairs(pairs_file, root)
     paths = sorted({p.a for p in pairs} | {p.b for p in pairs})
+    for path in paths:  # every header before any work: an image bomb is refused now, not hours in
+        check_image(path, "face")
     encodings = encode_all(paths, workers, progress)
     figures = evaluate_pairs(pairs, encodings, threshold)
     d, same = pair_distances(pairs, encodings)

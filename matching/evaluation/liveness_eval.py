@@ -25,6 +25,7 @@ from matching.face.detection import as_rgb, detect
 from matching.face.embedding import landmarks
 from matching.face.liveness import LivenessChallenge, Observation, State, Step, run
 from matching.face.scripted import blink, turned
+from matching.images import read_image
 
 FPS = 15
 
@@ -64,7 +65,7 @@ def video_track(path: Path, seconds: float = 10.0) -> Track:
 def photo_landmarks(paths: list[Path]) -> list[tuple[str, np.ndarray, tuple[int, int]]]:
     out = []
     for path in paths:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image = read_image(path, "face", cv2.IMREAD_COLOR)  # one over a photo's size is refused, undecoded
         if image is None:
             continue
         rgb = as_rgb(image)

@@ -14,6 +14,15 @@ vendor-defined area (type ``FLOW_AREA``; the standard leaves 0x0100–0xFFFF to 
 rows and columns (2 + 2 bytes), then the angle bytes and the coherence bytes row by row.
 A reader that does not know the type skips it and still has every minutia; this
 reader skips areas it does not know in the same way.
+
+A record is read as untrusted input (the central record reads what any registered station
+sends), so the reader refuses values no finger and no sensor produce, before any of them sizes
+an array: an image larger than ``MAX_SIZE_INCHES`` on a side (2000 px at 500 ppi, a roll of the
+widest thumb with room to spare), a resolution outside ``MIN_PPI``–``MAX_PPI`` (every sensor an
+office buys is 500 or 1000 ppi), a minutia outside the image, more than ``MAX_MINUTIAE`` minutiae
+(a good 500 ppi print shows 40–100), a ridge-flow grid larger than the image it describes. One
+record of 65535 × 65535 pixels, read without these bounds, made a duplicate search take 52 s and
+OpenCV ask for 4.3 GB. The writer keeps the same bounds, so what it writes this reader takes.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import numpy as np
 
 from domain.errors import BiostationError
 
-from .ridge_flow import OUTSIDE, RidgeFlow
+from .ridge_flow import OUTSIDE, STEP, RidgeFlow
 from .template import Template
 
 FORMAT_ID = b"FMR\x00"
@@ -35,6 +44,9 @@ MINUTIA = struct.Struct(">HHBB")
 AREA = struct.Struct(">HH")  # extended data area: type, length of its data
 GRID = struct.Struct(">HH")  # the flow area's rows and columns
 FLOW_AREA = 0x0101
+MAX_SIZE_INCHES = 4  # 2000 px at 500 ppi, 4000 at 1000
+MIN_PPI, MAX_PPI = 250, 1000
+MAX_MINUTIAE = 200
 _TYPE_TO_ISO = {1: 0b01, 2: 0b10}
 _ISO_TO_TYPE = {0b01: 1, 0b10: 2, 0b00: 0}
 
@@ -49,15 +61,15 @@ def _ppcm(dpi: int) -> int:
 
 def encode_record(template: Template, position: int = 0, impression_type: int = 0,
                   view: int = 0) -> bytes:
-    """One finger view; at most 255 minutiae (the best by quality are kept)."""
+    """One finger view; at most ``MAX_MINUTIAE`` minutiae (the best by quality are kept)."""
     m = template.minutiae
-    if len(m) > 255:
-        m = m[np.argsort(-m[:, 4], kind="stable")[:255]]
+    if len(m) > MAX_MINUTIAE:
+        m = m[np.argsort(-m[:, 4], kind="stable")[:MAX_MINUTIAE]]
     body = bytearray(VIEW.pack(position & 0xFF, ((view & 0xF) << 4) | (impression_type & 0xF),
                                max(0, min(100, int(template.quality))), len(m)))
     for x, y, direction, kind, quality in m:
-        xi = int(np.clip(round(x), 0, 0x3FFF))
-        yi = int(np.clip(round(y), 0, 0x3FFF))
+        xi = int(np.clip(round(x), 0, max(0, min(0x3FFF, template.width - 1))))  # inside the image, as read
+        yi = int(np.clip(round(y), 0, max(0, min(0x3FFF, template.height - 1))))
         angle = int(round(np.mod(-direction, 2 * np.pi) / (2 * np.pi) * 256)) % 256
         body += MINUTIA.pack((_TYPE_TO_ISO.get(int(kind), 0) << 14) | xi, yi, angle,
                              max(0, min(100, int(round(quality)))))
@@ -79,7 +91,7 @@ def _extended_data(flow: RidgeFlow | None) -> bytes:
     return struct.pack(">H", AREA.size + len(area)) + AREA.pack(FLOW_AREA, len(area)) + area
 
 
-def _read_flow(data: bytes, offset: int) -> RidgeFlow | None:
+def _read_flow(data: bytes, offset: int, width: int, height: int) -> RidgeFlow | None:
     """The ridge flow from the extended data block at ``offset``, None when it has none.
 
     The caller has checked that the block's 2-byte length is within the record.
@@ -98,15 +110,17 @@ def _read_flow(data: bytes, offset: int) -> RidgeFlow | None:
         if offset + size > end:
             raise FingerprintRecordError("template.bad_extension", reason="area length")
         if kind == FLOW_AREA:
-            flow = _flow_from(data[offset : offset + size])
+            flow = _flow_from(data[offset : offset + size], width, height)
         offset += size
     return flow
 
 
-def _flow_from(area: bytes) -> RidgeFlow:
+def _flow_from(area: bytes, width: int, height: int) -> RidgeFlow:
     if len(area) < GRID.size:
         raise FingerprintRecordError("template.bad_extension", reason="ridge flow")
     rows, cols = GRID.unpack_from(area)
+    if rows > -(-height // STEP) or cols > -(-width // STEP):  # a grid point every STEP px of the image
+        raise FingerprintRecordError("template.bad_extension", reason="ridge flow")
     cells = rows * cols
     if len(area) != GRID.size + 2 * cells:
         raise FingerprintRecordError("template.bad_extension", reason="ridge flow")
@@ -121,14 +135,20 @@ def decode_record(data: bytes) -> tuple[Template, int]:
     """The template of the first finger view and its finger position."""
     if not isinstance(data, (bytes, bytearray)) or len(data) < HEADER.size + VIEW.size + 2:
         raise FingerprintRecordError("template.truncated", length=len(data) if data else 0)
-    fmt, version, length, _, width, height, xres, _, views, _ = HEADER.unpack_from(data)
+    fmt, version, length, _, width, height, xres, yres, views, _ = HEADER.unpack_from(data)
     if fmt != FORMAT_ID or version != VERSION:
         raise FingerprintRecordError("template.not_iso")
     if length != len(data):
         raise FingerprintRecordError("template.bad_length", declared=length, actual=len(data))
     if views < 1:
         raise FingerprintRecordError("template.no_views")
+    dpi = _checked_dpi(xres, yres)
+    largest = MAX_SIZE_INCHES * dpi
+    if not (0 < width <= largest and 0 < height <= largest):
+        raise FingerprintRecordError("template.bad_size", width=width, height=height, largest=largest)
     position, _, quality, count = VIEW.unpack_from(data, HEADER.size)
+    if count > MAX_MINUTIAE:
+        raise FingerprintRecordError("template.too_many_minutiae", count=count, most=MAX_MINUTIAE)
     offset = HEADER.size + VIEW.size
     if offset + count * MINUTIA.size + 2 > len(data):
         raise FingerprintRecordError("template.truncated", length=len(data))
@@ -136,15 +156,25 @@ def decode_record(data: bytes) -> tuple[Template, int]:
     for i in range(count):
         tx, ry, angle, q = MINUTIA.unpack_from(data, offset + i * MINUTIA.size)
         kind = _ISO_TO_TYPE.get(tx >> 14)
-        if kind is None or q > 100:
+        x, y = tx & 0x3FFF, ry & 0x3FFF
+        if kind is None or q > 100 or x >= width or y >= height:
             raise FingerprintRecordError("template.bad_minutia", index=i)
         direction = np.mod(-angle / 256 * 2 * np.pi, 2 * np.pi)
-        rows.append((tx & 0x3FFF, ry & 0x3FFF, direction, kind, q))
-    flow = _read_flow(data, offset + count * MINUTIA.size)
-    dpi = int(round(xres * 2.54)) if xres else 500
+        rows.append((x, y, direction, kind, q))
+    flow = _read_flow(data, offset + count * MINUTIA.size, width, height)
     template = Template(width=width, height=height, minutiae=np.array(rows, float).reshape(-1, 5),
                         quality=quality, dpi=dpi, flow=flow)
     return template, position
+
+
+def _checked_dpi(xres: int, yres: int) -> int:
+    """The resolution in ppi from the header's pixels per centimetre; 0 (not stated) reads as 500."""
+    dpi = int(round(xres * 2.54)) if xres else 500
+    for res in (xres, yres):  # compared as written: 1000 ppi is 394 per cm, which reads back as 1001
+        if res and not _ppcm(MIN_PPI) <= res <= _ppcm(MAX_PPI):
+            raise FingerprintRecordError("template.bad_resolution", ppi=int(round(res * 2.54)), lowest=MIN_PPI,
+                                         highest=MAX_PPI)
+    return dpi
 
 
 def quantized(template: Template) -> Template:
