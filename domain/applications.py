@@ -7,21 +7,15 @@ back with ``number_from_scan``, and the central record makes new ones with ``new
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 
 SERVICES = ("passport", "passport-renewal", "visa", "stay-permit")
-NUMBER = re.compile(r"^[A-Z][0-9]{12}$")
 
 
 def new_number(service: str, registered: datetime) -> str:
     """A fresh number for ``service``; the caller retries on the rare collision."""
     return f"{service[0].upper()}{registered:%y%m%d}{secrets.randbelow(10**6):06d}"
-
-
-def is_number(text: str) -> bool:
-    return bool(NUMBER.match(text))
 
 
 def number_from_scan(text: str) -> str:

@@ -89,6 +89,12 @@ def _entry(r) -> AuditEntry:
                       r["prev"], r["hash"])
 
 
+def _written(row: tuple) -> AuditEntry:
+    """The entry a row ``_insert`` wrote (its detail as stored, parsed)."""
+    seq, at, actor, action, application, text, prev, digest = row
+    return AuditEntry(seq, at, actor, action, application, json.loads(text), prev, digest)
+
+
 def _intact(r: tuple, prev: str) -> bool:
     """A row (the columns of ``COLUMNS``, in order) follows ``prev`` and its hash covers exactly what is
     stored, the detail as it was written."""
@@ -151,21 +157,12 @@ class AuditLog:
         100,000-entry log) just pays for one commit instead of one per entry.
         """
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (row["seq"], row["hash"]) if row else (0, GENESIS)
-            rows = []
-            for actor, action, application, detail in entries:
-                seq += 1
-                text, at = _detail_text(detail), datetime.now(UTC).isoformat()
-                digest = _digest(prev, seq, at, actor, action, application, text)
-                rows.append((seq, at, actor, action, application, text, prev, digest))
-                prev = digest
-            conn.executemany(f"INSERT INTO audit ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        return prev
+            rows = self._insert(conn, entries)
+        return rows[-1][-1] if rows else self.head()
 
     def head(self) -> str:
-        row = self.conn.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return row["hash"] if row else GENESIS
+        last = self.last()
+        return last[1] if last else GENESIS
 
     def entries(self, actor: str | None = None, action: str | None = None,
                 application: str | None = None) -> list[AuditEntry]:
@@ -192,16 +189,23 @@ class AuditLog:
     def append(self, actor: str, action: str, application: str | None = None, **detail: object) -> AuditEntry:
         """Append one entry and return it (its seq and time travel in a packet with its hash)."""
         with self.db.transaction() as conn:
-            return self._insert(conn, actor, action, application, detail)
+            row = self._insert(conn, [(actor, action, application, detail)])[0]
+        return _written(row)
 
-    def _insert(self, conn, actor: str, action: str, application: str | None, detail: dict) -> AuditEntry:
+    @staticmethod
+    def _insert(conn, entries: Iterable[tuple[str, str, str | None, dict]]) -> list[tuple]:
+        """Chain ``entries`` onto the newest one, inside the caller's transaction; the rows written."""
         row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (row["seq"] + 1, row["hash"]) if row else (1, GENESIS)
-        text, at = _detail_text(detail), datetime.now(UTC).isoformat()
-        digest = _digest(prev, seq, at, actor, action, application, text)
-        conn.execute(f"INSERT INTO audit ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (seq, at, actor, action, application, text, prev, digest))
-        return AuditEntry(seq, at, actor, action, application, json.loads(text), prev, digest)
+        seq, prev = (row["seq"], row["hash"]) if row else (0, GENESIS)
+        rows = []
+        for actor, action, application, detail in entries:
+            seq += 1
+            text, at = _detail_text(detail), datetime.now(UTC).isoformat()
+            digest = _digest(prev, seq, at, actor, action, application, text)
+            rows.append((seq, at, actor, action, application, text, prev, digest))
+            prev = digest
+        conn.executemany(f"INSERT INTO audit ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return rows
 
     def last(self) -> tuple[int, str] | None:
         """``(seq, hash)`` of the newest entry; None when the log is empty."""
@@ -313,9 +317,9 @@ class AuditLog:
         with self.db.transaction() as conn:
             row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             old_seq, old_head = (row["seq"], row["hash"]) if row else (0, GENESIS)
-            entry = self._insert(conn, supervisor, REANCHOR, None, {
+            entry = _written(self._insert(conn, [(supervisor, REANCHOR, None, {
                 "broken": _ranges(breaks), "old_head": old_head, "old_seq": old_seq,
-                "remembered": {"seq": remembered[0], "hash": remembered[1]} if remembered else None, **detail})
+                "remembered": {"seq": remembered[0], "hash": remembered[1]} if remembered else None, **detail})])[0])
         self.remember(entry.seq, entry.hash)
         return entry
 

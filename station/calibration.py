@@ -39,9 +39,6 @@ class Calibration:
         self.station = station
         self.technician = technician
 
-    def report_folder(self) -> Path:
-        return self.station.home / "calibration"
-
     def camera(self, images: Path, board: str, square_mm: float, device_id: str | None = None,
                edge: Path | None = None, chart: Path | None = None, position: Path | None = None,
                report: Path | None = None) -> CameraCalibration:
@@ -49,7 +46,7 @@ class Calibration:
         result = calibrate_camera(images, parse_board(board), square_mm, device_id or "camera", edge, chart,
                                   position)
         summary = dict(result.results, checks=result.checks, passed=result.passed)
-        report = report or self.report_folder() / f"camera-{result.profile.id}.html"
+        report = report or self.station.home / "calibration" / f"camera-{result.profile.id}.html"
         written = write_report(report, f"Camera calibration — {device_id or 'camera'}", result.profile.id,
                                result.checks, result.figures, summary)
         summary["report"] = [str(p) for p in written]

@@ -114,9 +114,6 @@ class Database:
             h.close()
 
 
-def open_db(path: Path, schema: str | Iterable[str]) -> Database:
-    return Database(path, schema)
-
 
 def seal_blob(key: bytes, data: bytes, context: str) -> bytes:
     nonce = os.urandom(12)
