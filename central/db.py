@@ -11,6 +11,7 @@ intake, which would turn a burst of stations into refused packets.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
-    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -84,6 +84,10 @@ records = Table(
     Column("status", String(16), nullable=False, server_default="accepted"),
     Column("hold_reason", String(64)),
     Column("verification", Text),  # JSON: the version compared against and the 1:1 scores
+    # the 1:N search after intake: queued until it has run (a search that cannot run stays
+    # queued and is retried at the next start), then searched (revision 0003)
+    Column("search_status", String(16), nullable=False, server_default="queued"),
+    Column("search_note", Text),  # JSON: what was not usable, what the search found
 )
 
 record_files = Table(
@@ -93,14 +97,56 @@ record_files = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
-flags = Table(
-    "duplicate_flags", metadata,
+# -- identification (revision 0003) ----------------------------------------------------------
+# Every candidate a search flags, and every re-enrollment held because it does not match the
+# version before it, is an item of the adjudicators' queue; ``pair`` holds the two applications
+# in sorted order ("A|B"), so a pair once decided is never queued again, whichever came first.
+adjudication_items = Table(
+    "adjudication_items", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),  # possible_duplicate | reenrollment_held
     Column("packet_id", String(32), ForeignKey("records.packet_id"), nullable=False, index=True),
+    Column("application", String(32), nullable=False),
     Column("other_application", String(32), nullable=False),
-    Column("modality", String(16), nullable=False),
-    Column("score", Float, nullable=False),
+    Column("other_packet_id", String(32)),
+    Column("pair", String(70), nullable=False, index=True),
+    Column("scores", Text, nullable=False),  # JSON: per modality and fused
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decision", String(24), index=True),  # same_person | different_people | refer
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+)
+
+# two applications an adjudicator found to be one person (both directions stored)
+application_links = Table(
+    "application_links", metadata,
+    Column("application", String(32), primary_key=True),
+    Column("linked", String(32), primary_key=True),
+    Column("item_id", Integer, ForeignKey("adjudication_items.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# the central record's staff (adjudicators, administrators); ``name`` is the folded account key
+staff = Table(
+    "staff", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# who did what at the central record beyond intake: staff accounts, decisions, links
+central_audit = Table(
+    "central_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("subject", String(64)),
+    Column("detail", Text),
 )
 
 intake_log = Table(
@@ -152,10 +198,41 @@ def scratch_database(server_url: str, prefix: str = "bs_") -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def connect(url: str) -> Engine:
-    """An engine with the SQLite pragmas the intake depends on, schema migrated."""
+def private_sqlite_file(url: str) -> None:
+    """Make a SQLite database's file 0600 before SQLite opens it (and tighten one left looser).
+
+    SQLite creates a new file with 0644 under the usual umask of 022, and its ``-wal`` and ``-shm``
+    files with the database file's own mode: so the file is made here first, with ``os.open`` and
+    0600, and an existing file (and its ``-wal``/``-shm``) with group or other bits loses them.
+    A path SQLite cannot open either is left for it to report.
+    """
+    from .keys import tighten
+
+    database = make_url(url).database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            tighten(file, 0o600)
+        except FileNotFoundError:
+            continue
+
+
+def connect(url: str, keys: str | os.PathLike | None = None, wrapper=None) -> Engine:
+    """An engine with the SQLite pragmas the intake depends on, schema migrated.
+
+    ``keys`` is the key directory (``central.keys``), ``wrapper`` an HSM/KMS ``KeyWrapper``;
+    without them the keys are found on first use (``BIOSTATION_CENTRAL_KEYS``, else beside a
+    SQLite file). A SQLite file is created 0600 (:func:`private_sqlite_file`).
+    """
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -173,6 +250,10 @@ def connect(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         engine = create_engine(url, pool_pre_ping=True)
+    if keys is not None or wrapper is not None:
+        from .keys import bind
+
+        bind(engine, keys, wrapper)
     migrate(engine)
     return engine
 

@@ -10,22 +10,29 @@ it concerns a packet.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import os
 import queue
 import threading
-from datetime import date
+import time
+from datetime import date, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from . import store
-from .duplicates import DuplicateIndex
+from . import adjudication, staff, store
+from .keys import KeysError
 from .wire import MAX_PACKET_BYTES, PacketError, b64, open_sealed, public_bytes, read_header, verify_request
 
 log = logging.getLogger("biostation.central")
+PERSONS_PER_WORKER = 50_000  # with no --workers: a gallery shard (a worker process) per this many persons
+CATCH_UP_OVERLAP = timedelta(seconds=60)  # records committed late by another process are still seen
+RETRY_S = 10
+RETRY_QUEUED_S = 300  # a search that could not run is tried again after this long without new records
 PACKET_TYPE = "application/vnd.biostation.packet"
 MAX_JSON_BYTES = 64 * 1024
 
@@ -43,21 +50,28 @@ class BodyLimit:
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return await _too_large(send)
-        seen = 0
+        seen, gone = 0, False
 
         async def limited():
-            nonlocal seen
+            nonlocal seen, gone
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
                     raise _TooLarge
+            elif message["type"] == "http.disconnect":
+                gone = True
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
             await _too_large(send)
+        except Exception:
+            if not gone:
+                raise
+            # the client left (or was cut off as too slow, ``http_guard``) mid-request: no one to
+            # answer, and not an error of ours to log with a traceback
 
 
 class _TooLarge(Exception):
@@ -77,32 +91,108 @@ def _refusal(status: int, message_id: str, **params: object) -> JSONResponse:
 
 
 class Central:
-    """The service's state: database, key, registered stations, the duplicate index."""
+    """The service's state: database, key, registered stations, the identification gallery."""
 
-    def __init__(self, engine: Engine, production: bool = False) -> None:
+    def __init__(self, engine: Engine, production: bool = False, workers: int | None = None,
+                 ray: str | None = None) -> None:
         self.engine = engine
         self.production = production
         self.key = store.central_key(engine)
         self._stations = store.station_keys(engine)
         self._lock = threading.Lock()
-        self.duplicates = DuplicateIndex()
-        self._checks: queue.Queue = queue.Queue()
-        threading.Thread(target=self._duplicate_worker, name="duplicate check", daemon=True).start()
+        self.workers = workers  # decided when the gallery is built, unless given
+        self.ray = ray
+        self.gallery = None  # shards.ShardedGallery, built by the search worker (the matching modules load there)
+        self.gallery_ready = threading.Event()
+        self._seen_until: datetime | None = None
+        self._searches: queue.Queue = queue.Queue()
+        threading.Thread(target=self._search_worker, name="identification", daemon=True).start()
 
-    def _duplicate_worker(self) -> None:
-        """Builds the 1:N galleries from stored records, then checks each new record in turn.
+    def _entries(self, since: datetime | None = None, shard: int | None = None):
+        """(record id, application, biometrics) of the accepted records: the gallery's content."""
+        from .identification import biometrics
+        from .shards import shard_of
 
-        Off the request path: a record is stored and acknowledged before anyone searches it,
-        and a slow search never holds a station's delivery.
+        for record in store.all_records(self.engine, since=since, accepted_only=True):
+            if shard is None or shard_of(record.application, self.workers) == shard:
+                yield record.packet_id, record.application, biometrics(record.manifest, record.files)
+
+    def _make_gallery(self):
+        from .shards import ProcessShard, ShardedGallery
+
+        if self.ray:
+            from .ray_shards import ray_shard_maker
+
+            make = ray_shard_maker(self.ray, self.workers)
+        else:
+            def make(_index: int):
+                return ProcessShard()
+        return ShardedGallery(self.workers, make, lambda index: self._entries(shard=index))
+
+    def catch_up(self) -> None:
+        """Add the accepted records stored since the last look (by this process or another on the same
+        database), so a search sees every record taken in before it, wherever."""
+        started = store.now_utc()
+        since = None if self._seen_until is None else self._seen_until - CATCH_UP_OVERLAP
+        self.gallery.add_many(e for e in self._entries(since) if not self.gallery.knows(e[0]))
+        self._seen_until = started
+
+    def _search_worker(self) -> None:
+        """Builds the gallery from the stored records, searches the records still queued, then each new one.
+
+        Off the request path: a record is stored and acknowledged before anyone searches it, and a
+        slow search never holds a station's delivery. A record whose search cannot run stays queued
+        in the database (its status says so) and is searched again at the next quiet moment or start.
         """
-        for _pid, manifest, files in store.all_records(self.engine):
-            self.duplicates.add(manifest.get("application", ""), manifest, files)
+        while self.gallery is None:
+            try:
+                if self.workers is None:  # one worker per PERSONS_PER_WORKER enrolled persons, up to the cores
+                    persons = store.person_count(self.engine)
+                    self.workers = max(1, min(os.cpu_count() or 1, -(-persons // PERSONS_PER_WORKER)))
+                self.gallery = self._make_gallery()
+                self.catch_up()
+            except Exception:
+                log.exception("the identification gallery cannot be built; trying again in %d s", RETRY_S)
+                if self.gallery is not None:
+                    self.gallery.close()
+                    self.gallery = None
+                time.sleep(RETRY_S)
+        self.gallery_ready.set()
         while True:
-            application, opened = self._checks.get()
-            _check_duplicates(self, application, opened)
+            for record in store.all_records(self.engine, queued_only=True):
+                self.search(record.packet_id, record.application, record.status, record.manifest, record.files)
+            try:  # new records as they come; every RETRY_QUEUED_S, whatever is still queued again
+                while True:
+                    self.search(*self._searches.get(timeout=RETRY_QUEUED_S))
+            except queue.Empty:
+                continue
 
-    def queue_duplicate_check(self, application: str, opened) -> None:
-        self._checks.put((application, opened))
+    def queue_search(self, packet_id: str, application: str, status: str, manifest: dict, files: dict) -> None:
+        self._searches.put((packet_id, application, status, manifest, files))
+
+    def search(self, packet_id: str, application: str, status: str, manifest: dict, files: dict) -> None:
+        """Search one stored record 1:N and queue what it flags (its own application and those linked to it
+        are not candidates); the gallery takes it in with the next catch-up if it is current."""
+        from .identification import biometrics
+
+        try:
+            self.catch_up()
+            record = biometrics(manifest, files)
+            excluded = {application} | adjudication.linked(self.engine, application)
+            outcome = self.gallery.search(record, excluded)
+            items = adjudication.queue_flags(self.engine, packet_id, application, outcome, self.gallery.fpir)
+            store.searched(self.engine, packet_id, "searched", {
+                "gallery": outcome.gallery, "flagged": len(outcome.flagged), "items": items,
+                "unusable": list(outcome.unusable)})
+            if outcome.flagged:
+                log.warning("record %s: %d possible duplicate(s), queue items %s",
+                            packet_id, len(outcome.flagged), items)
+        except Exception as exc:  # the record is stored and acknowledged whatever happens here
+            log.exception("identification search failed for %s", packet_id)
+            try:
+                store.searched(self.engine, packet_id, "queued", {"error": type(exc).__name__})
+            except Exception:
+                log.exception("cannot note the search status of %s", packet_id)
 
     def station_key(self, station_id: str):
         key = self._stations.get(station_id)
@@ -130,13 +220,19 @@ async def _json_body(request: Request) -> dict:
     return value
 
 
-def create_app(engine: Engine, production: bool = False) -> FastAPI:
-    central = Central(engine, production)
+def create_app(engine: Engine, production: bool = False, workers: int | None = None,
+               ray: str | None = None) -> FastAPI:
+    central = Central(engine, production, workers, ray)
     app = FastAPI(title="Biostation central record", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.central = central
 
     @app.exception_handler(store.CentralError)
     async def _central_error(_request: Request, exc: store.CentralError):
+        return _refusal(exc.status, exc.message_id, **exc.params)
+
+    @app.exception_handler(KeysError)
+    async def _keys_error(_request: Request, exc: KeysError):
+        log.error("keys: %s", exc)
         return _refusal(exc.status, exc.message_id, **exc.params)
 
     @app.exception_handler(PacketError)
@@ -216,6 +312,33 @@ def create_app(engine: Engine, production: bool = False) -> FastAPI:
             raise store.CentralError(404, "central.no_packet", packet=packet_id)
         return {"packet_id": packet_id, "status": "stored", "record_status": status[0], "hold_reason": status[1]}
 
+    async def staff_member(request: Request) -> staff.StaffMember:
+        """The staff member a request's HTTP Basic credentials name (checked in the thread pool: argon2)."""
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        try:
+            name, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            name, password = "", ""
+        if scheme.lower() != "basic" or not name:
+            raise store.CentralError(401, "auth.bad_credentials")
+        return await run_in_threadpool(staff.authenticate, engine, name, password)
+
+    @app.get("/api/v1/adjudication")
+    async def adjudication_queue(request: Request, state: str = "open", limit: int = 50, offset: int = 0):
+        await staff_member(request)
+        return await run_in_threadpool(adjudication.items, engine, state, limit, offset)
+
+    @app.get("/api/v1/adjudication/{item_id}")
+    async def adjudication_item(item_id: int, request: Request):
+        await staff_member(request)
+        return await run_in_threadpool(adjudication.item, engine, item_id)
+
+    @app.post("/api/v1/adjudication/{item_id}/decision")
+    async def adjudication_decision(item_id: int, request: Request):
+        member = await staff_member(request)
+        body = await _json_body(request)
+        return await run_in_threadpool(adjudication.decide, engine, item_id, str(body.get("decision", "")), member)
+
     @app.post("/api/v1/packets")
     async def packets(request: Request):
         if request.headers.get("content-type", "").split(";")[0].strip() != PACKET_TYPE:
@@ -224,7 +347,8 @@ def create_app(engine: Engine, production: bool = False) -> FastAPI:
         data = await request.body()
         result, opened = await run_in_threadpool(_take_in, central, data)
         if result.status == "stored":
-            central.queue_duplicate_check(result.application, opened)
+            central.queue_search(result.packet_id, result.application, result.record_status,
+                                 opened.content.manifest, opened.content.files)
             # stored either way (201: the station's outbox may let it go); a held version is kept
             # for an adjudicator and does not replace the application's current one
             return JSONResponse({"status": "stored", "packet_id": result.packet_id,
@@ -251,24 +375,26 @@ def _take_in(central: Central, data: bytes):
     return result, opened
 
 
-def _check_duplicates(central: Central, application: str, opened) -> None:
-    """After the record is safe: search it 1:N and flag; a failure here only logs."""
-    manifest, files = opened.content.manifest, opened.content.files
-    try:
-        found = central.duplicates.check(application, manifest, files)
-        store.add_flags(central.engine, opened.header.packet_id, found)
-        central.duplicates.add(application, manifest, files)
-        if found:
-            log.warning("record %s: possible duplicates %s", opened.header.packet_id, found)
-    except Exception:  # the record is stored and acknowledged whatever happens here
-        log.exception("duplicate check failed for %s", opened.header.packet_id)
-
-
-def serve(engine: Engine, host: str, port: int, production: bool = False) -> None:
-    """Run in this process (no reload, no workers), so a killed server frees its port at once."""
+def server_config(app, host: str, port: int, limits=None):
+    """uvicorn's configuration for the central record: h11 with deadlines and a connection cap (``http_guard``)."""
     import uvicorn
 
-    app = BodyLimit(create_app(engine, production), MAX_PACKET_BYTES)
-    config = uvicorn.Config(app, host=host, port=port, workers=1, log_level="warning",
-                            timeout_keep_alive=5, lifespan="off")
-    uvicorn.Server(config).run()
+    from .http_guard import Limits, guarded_protocol, quiet_floods
+
+    limits = limits or Limits.for_this_process()
+    config = uvicorn.Config(app, host=host, port=port, workers=1, log_level="warning", lifespan="off",
+                            http=guarded_protocol(limits), timeout_keep_alive=5,
+                            limit_concurrency=limits.max_connections + 1,
+                            h11_max_incomplete_event_size=limits.max_head_bytes)
+    quiet_floods()  # after uvicorn has configured its loggers
+    return config
+
+
+def serve(engine: Engine, host: str, port: int, production: bool = False, limits=None,
+          workers: int | None = None, ray: str | None = None) -> None:
+    """Run in this process (no reload, no HTTP workers), so a killed server frees its port at once; the
+    gallery's shards live in ``workers`` worker processes, or in Ray actors when ``ray`` names a cluster."""
+    import uvicorn
+
+    app = BodyLimit(create_app(engine, production, workers, ray), MAX_PACKET_BYTES)
+    uvicorn.Server(server_config(app, host, port, limits)).run()

@@ -9,15 +9,20 @@ unless it declares an exception for them), since a packet is only as trustworthy
 registered station that signed it. Every version of an application's record is kept; the
 newest *accepted* one is the application's current version, what ``/templates`` (and so
 every verification) serves. The first version is accepted; a later one only when it matches
-the current one 1:1 (``duplicates.compare_versions``), otherwise it is stored *held* for an
+the current one 1:1 (``versions.compare_versions``), otherwise it is stored *held* for an
 adjudicator, with the reason, and the current version stays. The matching modules load only
 when a packet is checked, so the administrative commands start without them.
+
+A record's files are stored encrypted under a data key of their own, wrapped by a key the
+database does not hold (``central.keys``; the wrapped key is the reserved file row
+:data:`RECORD_KEY`); every reader gets them through :func:`_files`, in clear.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
 import unicodedata
@@ -35,8 +40,10 @@ from domain.errors import BiostationError
 from domain.fingers import FingerPosition
 
 from . import db
+from . import keys as central_keys
 from .wire import OpenedPacket, PacketError, private_bytes
 
+log = logging.getLogger("biostation.central")
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_FILES = 40
 
@@ -58,19 +65,91 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-# -- identity --------------------------------------------------------------------------------
+# -- identity and keys ------------------------------------------------------------------------
+RECORD_KEY = "_key"
+"""The ``record_files`` row that holds a record's wrapped data key (``central.keys.seal_files``).
+
+A reserved file name rather than a column: packet file names must match ``FILE_NAME``, which no
+name starting with "_" does, so it never collides with a station's file; it needs no schema change
+(no revision to order against others); it is written in the same insert as the files it opens, so
+a record is never stored with files and no key; and a record without it is one stored in clear
+before envelope encryption, which still reads. Every reader goes through :func:`_files`, which
+takes it out and decrypts.
+"""
+
+
+def _keys(engine: Engine, conn=None) -> central_keys.CentralKeys:
+    """The engine's keys, loaded (and made, or moved out of an old database) on first use.
+
+    Loading is idempotent (a key file is published only if none exists; deleting the old row twice
+    deletes nothing), so two threads or processes loading at once agree without a lock; ``conn``,
+    when given, is the caller's transaction, so a reader never waits on a second one.
+    """
+    keys = central_keys.for_engine(engine)
+    if keys.loaded:
+        return keys
+    if conn is None:
+        with engine.begin() as own:
+            _load_keys(keys, own)
+    else:
+        _load_keys(keys, conn)
+    return keys
+
+
+def _load_keys(keys: central_keys.CentralKeys, conn) -> None:
+    """Read or create the transport key and the KEK; move a key an older release kept in the database.
+
+    Refuses to make new keys for a database that holds records made with old ones (the key
+    directory was lost, or ``--keys`` points elsewhere: new keys would open nothing), and checks
+    that the KEK opens the data key of a sealed record, so a wrong KEK stops the start with a clear
+    error instead of failing on each record later.
+    """
+    directory = keys.directory
+    query = select(db.identity.c.private_key).where(db.identity.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    raw = directory.read(central_keys.TRANSPORT_FILE)
+    if raw is None and row is not None:
+        raw = directory.create(central_keys.TRANSPORT_FILE, bytes(row.private_key))
+        log.warning("the central record's private key moved out of its database into %s", directory)
+    elif raw is None:
+        if conn.execute(select(db.records.c.packet_id).limit(1)).first() is not None:
+            raise central_keys.KeysError("central.keys_missing", directory=directory,
+                                         file=central_keys.TRANSPORT_FILE)
+        raw = directory.create(central_keys.TRANSPORT_FILE, private_bytes(X25519PrivateKey.generate()))
+    if row is not None:
+        if bytes(row.private_key) != raw:
+            raise central_keys.KeysError("central.key_conflict", directory=directory)
+        conn.execute(db.identity.delete())
+    try:
+        transport = X25519PrivateKey.from_private_bytes(raw)
+    except ValueError as exc:
+        raise central_keys.KeysError("central.key_file_damaged", directory=directory,
+                                     file=central_keys.TRANSPORT_FILE) from exc
+    sealed = conn.execute(select(db.record_files.c.packet_id, db.record_files.c.data)
+                          .where(db.record_files.c.name == RECORD_KEY).limit(1)).first()
+    wrapper = keys.wrapper
+    if wrapper is None:
+        kek = directory.read(central_keys.KEK_FILE)
+        if kek is None:
+            if sealed is not None:
+                raise central_keys.KeysError("central.keys_missing", directory=directory,
+                                             file=central_keys.KEK_FILE)
+            kek = directory.create(central_keys.KEK_FILE, secrets.token_bytes(32))
+        if len(kek) != 32:
+            raise central_keys.KeysError("central.key_file_damaged", directory=directory,
+                                         file=central_keys.KEK_FILE)
+        wrapper = central_keys.LocalKek(kek)
+    if sealed is not None:
+        central_keys.open_files(wrapper, sealed.packet_id, bytes(sealed.data), {})
+    with keys.lock:
+        keys.transport, keys.wrapper, keys.loaded = transport, wrapper, True
+
+
 def central_key(engine: Engine) -> X25519PrivateKey:
-    """The central record's X25519 key, created on first use and kept in its database."""
-    with engine.begin() as conn:
-        row = conn.execute(select(db.identity.c.private_key).where(db.identity.c.id == 1)).first()
-        if row is None:
-            key = X25519PrivateKey.generate()
-            try:
-                conn.execute(db.identity.insert().values(id=1, private_key=private_bytes(key)))
-                return key
-            except IntegrityError:
-                row = conn.execute(select(db.identity.c.private_key)).first()
-        return X25519PrivateKey.from_private_bytes(row[0])
+    """The central record's X25519 key, from its key directory (``central.keys``), made on first use."""
+    return _keys(engine).transport
 
 
 # -- applications ----------------------------------------------------------------------------
@@ -238,7 +317,7 @@ def require_biometrics(manifest: dict, files: dict[str, bytes]) -> None:
     """
     from matching.fingerprint.iso19794_2 import FingerprintRecordError, decode_record
 
-    from .duplicates import face_embedding
+    from .versions import face_embedding
 
     face = manifest.get("face")
     if face is not None and (not isinstance(face, dict) or face_embedding(manifest) is None
@@ -282,9 +361,20 @@ def _current(conn, application: str):
 
 
 def _files(conn, packet_id: str) -> dict[str, bytes]:
+    """A stored record's files, in clear: decrypted when sealed (:data:`RECORD_KEY`), as stored when not."""
     rows = conn.execute(select(db.record_files.c.name, db.record_files.c.data)
                         .where(db.record_files.c.packet_id == packet_id)).all()
-    return {f.name: f.data for f in rows}
+    files = {f.name: bytes(f.data) for f in rows}
+    envelope = files.pop(RECORD_KEY, None)
+    if envelope is None:  # stored in clear, before records were encrypted at rest
+        return files
+    return central_keys.open_files(_keys(conn.engine, conn).wrapper, packet_id, envelope, files)
+
+
+def record_files(engine: Engine, packet_id: str) -> dict[str, bytes]:
+    """One stored record's files (any version, held or not), decrypted; {} when it has none."""
+    with engine.begin() as conn:
+        return _files(conn, packet_id)
 
 
 def _check_version(engine: Engine, packet_id: str, application: str, manifest: dict, files: dict[str, bytes]):
@@ -300,7 +390,7 @@ def _check_version(engine: Engine, packet_id: str, application: str, manifest: d
         if row is None:
             return None, None
         current_files = _files(conn, row.packet_id)
-    from .duplicates import compare_versions
+    from .versions import compare_versions
 
     return row.packet_id, compare_versions((json.loads(row.manifest), current_files), (manifest, files))
 
@@ -316,6 +406,7 @@ def intake(engine: Engine, opened: OpenedPacket, production: bool = False) -> In
     manifest = validate(opened, production)
     pid = opened.header.packet_id
     application = manifest["application"]
+    envelope, sealed_files = central_keys.seal_files(_keys(engine).wrapper, pid, opened.content.files)
 
     def note_audit_head(conn) -> None:
         seq, head, at = manifest.get("audit_seq"), manifest.get("audit_head"), manifest.get("audit_at")
@@ -375,9 +466,13 @@ def intake(engine: Engine, opened: OpenedPacket, production: bool = False) -> In
                     emulated=any(bool(d.get("emulated")) for d in manifest["devices"] if isinstance(d, dict)),
                     status="held" if held else "accepted", hold_reason=check.reason if held else None,
                     verification=None if check is None else json.dumps(dict(check.as_json(), against=against))))
-                conn.execute(db.record_files.insert(), [
-                    {"packet_id": pid, "name": n, "data": d} for n, d in sorted(opened.content.files.items())])
+                conn.execute(db.record_files.insert(), [{"packet_id": pid, "name": RECORD_KEY, "data": envelope}] + [
+                    {"packet_id": pid, "name": n, "data": d} for n, d in sorted(sealed_files.items())])
                 note_audit_head(conn)
+                if held:
+                    from .adjudication import queue_held
+
+                    queue_held(conn, pid, application, against, check.as_json())
             except IntegrityError:  # a concurrent delivery of the same packet won the race
                 continue
         return Intake("stored", pid, application, "held" if held else "accepted", check.reason if held else None)
@@ -398,31 +493,43 @@ def intake_events(engine: Engine) -> list[dict]:
              "outcome": r.outcome, "detail": r.detail} for r in rows]
 
 
-def add_flags(engine: Engine, packet_id: str, found: list[tuple[str, str, float]]) -> None:
-    if not found:
-        return
+def searched(engine: Engine, packet_id: str, status: str, note: dict) -> None:
+    """Where a record's 1:N search stands: searched, or still queued with why (the note)."""
     with engine.begin() as conn:
-        conn.execute(db.flags.insert(), [
-            {"packet_id": packet_id, "other_application": other, "modality": modality, "score": score,
-             "created_at": now_utc()} for other, modality, score in found])
+        conn.execute(db.records.update().where(db.records.c.packet_id == packet_id)
+                     .values(search_status=status, search_note=json.dumps(note, sort_keys=True)))
 
 
 def list_records(engine: Engine) -> list[dict]:
     with engine.begin() as conn:
         rows = conn.execute(select(db.records.c.packet_id, db.records.c.application, db.records.c.station_id,
                                    db.records.c.received_at, db.records.c.emulated, db.records.c.status,
-                                   db.records.c.hold_reason, db.records.c.verification)
+                                   db.records.c.hold_reason, db.records.c.verification, db.records.c.search_status,
+                                   db.records.c.search_note)
                             .order_by(db.records.c.received_at)).all()
-        flag_rows = conn.execute(select(db.flags)).all()
+        items = conn.execute(select(db.adjudication_items)
+                             .where(db.adjudication_items.c.kind == "possible_duplicate")
+                             .order_by(db.adjudication_items.c.id)).all()
     by_packet: dict[str, list[dict]] = {}
-    for f in flag_rows:
-        by_packet.setdefault(f.packet_id, []).append(
-            {"other_application": f.other_application, "modality": f.modality, "score": round(f.score, 4)})
+    for i in items:
+        scores = json.loads(i.scores)
+        by_packet.setdefault(i.packet_id, []).append(
+            {"item": i.id, "other_application": i.other_application, "score": scores.get("score"),
+             "face_distance": scores.get("face_distance"), "fingers": len(scores.get("fingers") or []),
+             "decision": i.decision})
     return [{"application": r.application, "packet_id": r.packet_id, "station_id": r.station_id,
              "received_at": _aware(r.received_at).isoformat(), "emulated": bool(r.emulated),
              "status": r.status, "hold_reason": r.hold_reason,
              "verification": json.loads(r.verification) if r.verification else None,
+             "search": {"status": r.search_status, **(json.loads(r.search_note) if r.search_note else {})},
              "flags": by_packet.get(r.packet_id, [])} for r in rows]
+
+
+def person_count(engine: Engine) -> int:
+    """Applications with a current (accepted) record: the persons the 1:N gallery holds."""
+    with engine.begin() as conn:
+        return int(conn.execute(select(func.count(func.distinct(db.records.c.application)))
+                                .where(db.records.c.status == "accepted")).scalar_one())
 
 
 def record_count(engine: Engine) -> int:
@@ -457,16 +564,36 @@ def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, byt
     return json.loads(row.manifest), files
 
 
-def all_records(engine: Engine):
-    """Every stored record's manifest and files, oldest first (builds the 1:N galleries)."""
+def all_records(engine: Engine, since: datetime | None = None, accepted_only: bool = False,
+                queued_only: bool = False):
+    """Every stored record (received at or after ``since``; only accepted ones, or only those whose search
+    is queued, if asked), oldest first, as ``StoredRecord``: what the 1:N gallery is built from."""
+    r = db.records.c
+    query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest, r.received_at)
+    if since is not None:
+        query = query.where(r.received_at >= since)
+    if accepted_only:
+        query = query.where(r.status == "accepted")
+    if queued_only:
+        query = query.where(r.search_status == "queued")
     with engine.begin() as conn:
-        rows = conn.execute(select(db.records.c.packet_id, db.records.c.manifest)
-                            .order_by(db.records.c.received_at)).all()
-    for r in rows:
+        rows = conn.execute(query.order_by(r.received_at, r.packet_id)).all()
+    for row in rows:
         with engine.begin() as conn:
-            files = conn.execute(select(db.record_files.c.name, db.record_files.c.data)
-                                 .where(db.record_files.c.packet_id == r.packet_id)).all()
-        yield r.packet_id, json.loads(r.manifest), {f.name: f.data for f in files}
+            files = _files(conn, row.packet_id)
+        yield StoredRecord(row.packet_id, row.application, row.status, row.search_status, json.loads(row.manifest),
+                           files, _aware(row.received_at))
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    packet_id: str
+    application: str
+    status: str  # accepted | held
+    search_status: str  # queued | searched
+    manifest: dict
+    files: dict[str, bytes]
+    received_at: datetime
 
 
 def add_feedback(engine: Engine, application: str, stars: int, comment: str) -> None:

@@ -72,7 +72,7 @@ def event_loop_stalls(gallery_size: int = 3000) -> dict:
     for path in images:
         gallery.add(path.stem, extract(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)))
     while len(gallery) < gallery_size:
-        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders[len(gallery) % len(images)])
+        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders(len(gallery) % len(images)))
     with MatchingWorkers(1, warm=True) as workers:
         workers.set_gallery(gallery).result(timeout=300)
         probe = extract(cv2.imread(str(images[0]), cv2.IMREAD_GRAYSCALE))

@@ -71,14 +71,14 @@ def search_figures(gallery_size: int = 10_000, distinct: int = 40) -> dict:
     for t in templates:
         gallery.add(str(len(gallery)), t)
     while len(gallery) < gallery_size:
-        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders[len(gallery) % len(templates)])
+        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders(len(gallery) % len(templates)))
     probe = templates[0]
     gallery.search(probe)  # builds the index
-    first_ms = _median_ms(lambda: gallery.first_stage(gallery.cylinders[0]), 5)
+    first_ms = _median_ms(lambda: gallery.first_stage(gallery.cylinders(0)), 5)
     search_ms = _median_ms(lambda: gallery.search(probe), 5)
     return {
         "gallery": len(gallery),
-        "cylinders": int(sum(len(c) for c in gallery.cylinders)),
+        "cylinders": int(gallery.index_bytes() // (64 * 4)),
         "first_stage_ms_median": first_ms,
         "first_stage_comparisons_per_s": len(gallery) / (first_ms / 1000),
         "search_ms_median": search_ms,

@@ -23,7 +23,7 @@ def _engine(args: argparse.Namespace, settings: Settings):
     from central.db import connect
 
     try:
-        return connect(_db(args, settings))
+        return connect(_db(args, settings), keys=getattr(args, "keys", None))
     except OperationalError as exc:
         raise UsageError("central.db_unreachable", url=_db(args, settings)) from exc
     except Exception as exc:  # a malformed URL or an unknown database kind
@@ -33,11 +33,29 @@ def _engine(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from central.service import serve
+    from sqlalchemy.exc import ArgumentError
 
+    from central.db import normalize_url
+    from central.keys import resolve_directory
+    from central.service import serve
+    from central.store import central_key
+
+    try:
+        url = normalize_url(_db(args, settings))
+    except ArgumentError:
+        url = None  # _engine says what is wrong with it
+    if url is not None:
+        resolve_directory(url, args.keys)  # PostgreSQL without --keys: refused before we connect
+    if args.ray:  # a cluster without TLS and a token: refused before we listen
+        from central.ray_shards import check_address
+
+        check_address(args.ray)
     engine = _engine(args, settings)
+    # the keys loaded before we say we listen: made, moved out of an old database or checked against
+    # its records; with PostgreSQL and no --keys, refused (central.keys_required)
+    central_key(engine)
     print(render("central.serving", args.lang, url=f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
-    serve(engine, args.host, args.port, production=args.production)
+    serve(engine, args.host, args.port, production=args.production, workers=args.workers, ray=args.ray)
     return 0
 
 
@@ -76,9 +94,48 @@ def cmd_records(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(records))
     else:
         for r in records:
-            flags = ", ".join(f"{f['modality']}→{f['other_application']}" for f in r["flags"]) or "-"
+            flags = ", ".join(f"#{f['item']}→{f['other_application']}" for f in r["flags"]) or "-"
             status = r["status"] + (f" ({render(r['hold_reason'], args.lang)})" if r["hold_reason"] else "")
             print(f"{r['received_at']}  {r['application']}  {r['packet_id']}  {status}  {flags}")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise UsageError("officer.password_stdin")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    from central.staff import add_staff
+
+    member = add_staff(_engine(args, settings), args.name, args.role, _password(args))
+    print(render("officer.added", args.lang, name=member.name, role=member.role), file=sys.stderr)
+    return 0
+
+
+def cmd_adjudication_list(args: argparse.Namespace, settings: Settings) -> int:
+    from central.adjudication import items
+
+    page = items(_engine(args, settings), args.state, args.limit, args.offset)
+    if args.json:
+        print(json.dumps(page))
+        return 0
+    for i in page["items"]:
+        scores = i["scores"]
+        fused = scores.get("score", "-") if i["kind"] == "possible_duplicate" else scores.get("fused", "-")
+        decided = f"{i['decision']} ({i['decided_by']})" if i["decision"] else "open"
+        print(f"{i['id']:>6}  {i['kind']:<18}  {i['application']}  {i['other_application']}  {fused}  {decided}")
+    return 0
+
+
+def cmd_adjudication_decide(args: argparse.Namespace, settings: Settings) -> int:
+    from central.adjudication import decide
+    from central.staff import authenticate
+
+    engine = _engine(args, settings)
+    member = authenticate(engine, args.name, _password(args))
+    print(json.dumps(decide(engine, args.item, args.decision, member)))
     return 0
 
 
@@ -87,9 +144,17 @@ def add_parsers(sub) -> None:
         dest="what", required=True)
     serve = central.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--db", help="database URL (default: central.db in the station home)")
+    serve.add_argument("--keys", metavar="DIR",
+                       help="the key directory, outside the database (default: BIOSTATION_CENTRAL_KEYS, else "
+                            "beside a SQLite file as FILE.keys; required with PostgreSQL)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--production", action="store_true", help="refuse records from emulated devices")
+    serve.add_argument("--workers", type=int,
+                       help="gallery shards, each held by a worker (default: one per 50,000 persons, up to the cores)")
+    serve.add_argument("--ray", metavar="auto|ADDRESS",
+                       help="hold the gallery's shards in Ray actors: 'auto' starts a local Ray, ray://HOST:10001 "
+                            "joins a cluster (TLS and token authentication required: docs/security.md)")
     serve.set_defaults(func=cmd_serve)
 
     apps = central.add_parser("applications", help="online applications").add_subparsers(dest="action",
@@ -112,3 +177,29 @@ def add_parsers(sub) -> None:
     records.add_argument("--db")
     records.add_argument("--json", action="store_true")
     records.set_defaults(func=cmd_records)
+
+    staff = central.add_parser("staff", help="the central record's staff accounts").add_subparsers(
+        dest="action", required=True)
+    staff_add = staff.add_parser("add", help="add an adjudicator or administrator")
+    staff_add.add_argument("--db")
+    staff_add.add_argument("--name", required=True)
+    staff_add.add_argument("--role", required=True, choices=("adjudicator", "admin"))
+    staff_add.add_argument("--password-stdin", action="store_true")
+    staff_add.set_defaults(func=cmd_staff_add)
+
+    queue = central.add_parser("adjudication", help="the queue of possible duplicates and held records").add_subparsers(
+        dest="action", required=True)
+    listing = queue.add_parser("list", help="the queue's items")
+    listing.add_argument("--db")
+    listing.add_argument("--state", choices=("open", "decided", "all"), default="open")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_adjudication_list)
+    decision = queue.add_parser("decide", help="decide an item (as an adjudicator)")
+    decision.add_argument("--db")
+    decision.add_argument("--item", type=int, required=True)
+    decision.add_argument("--decision", required=True, choices=("same_person", "different_people", "refer"))
+    decision.add_argument("--name", required=True, help="the adjudicator's account")
+    decision.add_argument("--password-stdin", action="store_true")
+    decision.set_defaults(func=cmd_adjudication_decide)

@@ -198,6 +198,15 @@ def cmd_eval_faces(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_identification(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import evaluate_identification, write_json
+
+    figures = evaluate_identification(args.fingers, args.faces, args.distractors, args.seed)
+    write_json(Path(args.json), figures)
+    print(json.dumps(figures))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from .bench import run_bench
 
@@ -290,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     efp.add_argument("--json", required=True)
     efp.add_argument("--plot", help="DET curve PNG (default: beside the JSON)")
     efp.set_defaults(func=cmd_eval_fingerprints)
+
+    eid = evaluate.add_parser("identification", help="1:N searches of chimeric persons among distractors")
+    eid.add_argument("--fingers", nargs="+", required=True, help="fingerprint folders, in the order persons take them")
+    eid.add_argument("--faces", required=True, help="an LFW-style folder of Person/Person_0001.jpg")
+    eid.add_argument("--distractors", type=int, default=10_000)
+    eid.add_argument("--seed", type=int, default=0)
+    eid.add_argument("--json", required=True)
+    eid.set_defaults(func=cmd_eval_identification)
 
     bench = sub.add_parser("bench", help="speed figures on this machine")
     bench.add_argument("--json")

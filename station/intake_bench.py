@@ -48,7 +48,8 @@ def _intake_rate(url: str, database: str, packets: int, clients: int) -> dict:
     port = free_port()
     env = dict(os.environ, BIOSTATION_HOME=str(home / "central"))
     server = subprocess.Popen([sys.executable, "-m", "station.cli", "central", "serve", "--db", url,
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--keys", str(home / "central-keys"), "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         if not wait_until_ready(base, 60.0, lambda: server.poll() is None):

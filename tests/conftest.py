@@ -55,10 +55,13 @@ def _backends() -> list[str]:
 
 
 @pytest.fixture(params=_backends())
-def central_db(request, tmp_path) -> str:
+def central_db(request, tmp_path, monkeypatch) -> str:
+    """A database URL; with PostgreSQL, its key directory in BIOSTATION_CENTRAL_KEYS (what ``--keys``
+    defaults to), so the server and the test's own engine use the same keys (SQLite's sit beside its file)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'central.db'}"
         return
+    monkeypatch.setenv("BIOSTATION_CENTRAL_KEYS", str(tmp_path / "central-keys"))
     with scratch_database(os.environ["BIOSTATION_TEST_PG"]) as url:
         yield url
 

@@ -6,6 +6,7 @@ SQLite always; PostgreSQL too with BIOSTATION_TEST_PG (the ``central_db`` fixtur
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -148,3 +149,27 @@ def test_the_baseline_creates_the_tables_a_pre_alembic_database_is_recognised_by
     with engine.begin() as conn:
         command.upgrade(config(conn), BASELINE)
     assert set(inspect(engine).get_table_names()) == BASELINE_TABLES | {"alembic_version"}
+
+
+def test_revision_0003_turns_each_old_flag_pair_into_one_queue_item(central_db, engine):
+    """Offices upgraded with per-modality flags keep them: one item per flagged pair, its scores kept."""
+    at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+    with engine.begin() as conn:
+        command.upgrade(config(conn), "0002")
+        conn.execute(text("INSERT INTO applications VALUES ('A1', 'Siti', 'R', '1990-01-01', 'passport', :at, :at)"),
+                     {"at": at})
+        conn.execute(text("INSERT INTO stations VALUES ('s1', 'counter', :key, :at)"), {"key": b"k" * 32, "at": at})
+        conn.execute(text("INSERT INTO records (packet_id, application, station_id, digest, received_at, manifest, "
+                          "emulated) VALUES ('p1', 'A1', 's1', 'd', :at, '{}', false)"), {"at": at})
+        for modality, score in (("face", 0.8), ("finger", 0.07)):
+            conn.execute(text("INSERT INTO duplicate_flags (packet_id, other_application, modality, score, created_at) "
+                              "VALUES ('p1', 'B2', :m, :s, :at)"), {"m": modality, "s": score, "at": at})
+        command.upgrade(config(conn), "head")
+        items = conn.execute(text("SELECT kind, application, other_application, pair, scores, decision "
+                                  "FROM adjudication_items")).all()
+        status = conn.execute(text("SELECT search_status FROM records")).scalar_one()
+    assert [(i.kind, i.application, i.other_application, i.pair, i.decision) for i in items] == [
+        ("possible_duplicate", "A1", "B2", "A1|B2", None)]
+    assert json.loads(items[0].scores) == {"legacy": {"face": 0.8, "finger": 0.07}}
+    assert status == "searched"  # searched when it arrived: not queued again
+    assert "duplicate_flags" not in inspect(engine).get_table_names()

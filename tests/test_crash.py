@@ -108,8 +108,11 @@ def test_sigkill_anywhere_loses_nothing_and_duplicates_nothing(central, syntheti
             manifest = json.loads(conn.execute(select(db.records.c.manifest)
                                                .where(db.records.c.packet_id == r["packet_id"])).scalar_one())
             files = conn.execute(select(func.count()).select_from(db.record_files)
-                                 .where(db.record_files.c.packet_id == r["packet_id"])).scalar_one()
+                                 .where(db.record_files.c.packet_id == r["packet_id"],
+                                        db.record_files.c.name != store.RECORD_KEY)).scalar_one()
             assert files == len(manifest["files"])
+            assert conn.execute(select(db.record_files.c.packet_id).where(  # each sealed with its data key
+                db.record_files.c.packet_id == r["packet_id"], db.record_files.c.name == store.RECORD_KEY)).first()
     outcomes = [e["outcome"] for e in store.intake_events(engine)]
     print(f"crash test: {len(sealed)} packets sealed, {outcomes.count('stored')} stored, "
           f"{outcomes.count('already_received')} resent after a cut")

@@ -239,7 +239,7 @@ def test_the_gui_thread_never_blocks(qapp, synthetic_fingers, workers):
     for path in images:
         gallery.add(path.stem, extract(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)))
     while len(gallery) < 3000:
-        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders[len(gallery) % len(images)])
+        gallery.add_prepared(f"copy-{len(gallery)}", gallery.cylinders(len(gallery) % len(images)))
     assert workers.set_gallery(gallery).result(timeout=120) == len(gallery)
     found = []
     when_ready(workers.search_fingers(gallery_probe(images[0])), found.append, found.append)

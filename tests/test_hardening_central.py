@@ -28,7 +28,8 @@ from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine
 
-from central import db, duplicates, store, wire
+from central import db, store, versions, wire
+from central.identification import biometrics
 from central.migrations import config
 from central.service import PACKET_TYPE
 from central.wire import PacketContent, PacketError, new_packet_id, open_sealed, public_bytes, seal, unpack_content
@@ -46,6 +47,7 @@ from matching.fingerprint.iso19794_2 import (
     encode_record,
 )
 from matching.fingerprint.template import Template
+from matching.gallery import Gallery
 from station.keys import signing_key
 from station.settings import load_settings
 from station.station import Station
@@ -248,38 +250,41 @@ def test_a_version_that_copies_one_modality_is_held(synthetic_fingers):
     """Any registered station can read an application's face embedding and templates (/templates). The
     fused sum lets one copied modality carry someone else's other one, so each shared modality must agree."""
     enrolled = _versions(synthetic_fingers, _embedding(0), PERSON_P)
-    same = duplicates.compare_versions(enrolled, _versions(synthetic_fingers, _near(_embedding(0)), PERSON_P_AGAIN))
+    same = versions.compare_versions(enrolled, _versions(synthetic_fingers, _near(_embedding(0)), PERSON_P_AGAIN))
     assert same.accepted and same.fused > 0 and set(same.finger_scores) == {1, 2}
-    other = duplicates.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(1), PERSON_Q))
+    other = versions.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(1), PERSON_Q))
     assert (other.accepted, other.reason) == (False, "central.held_no_match")
 
-    copied_face = duplicates.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(0), PERSON_Q))
+    copied_face = versions.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(0), PERSON_Q))
     assert fuse(copied_face.face_distance, min(copied_face.finger_scores.values())).accepted  # the sum alone
     assert (copied_face.accepted, copied_face.reason) == (False, "central.held_no_match")
-    copied_fingers = duplicates.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(1), PERSON_P))
+    copied_fingers = versions.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(1), PERSON_P))
     assert (copied_fingers.accepted, copied_fingers.reason) == (False, "central.held_no_match")
     # one foreign finger among copied ones
-    mixed = duplicates.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(0), {1: (1, 1), 2: (4, 1)}))
+    mixed = versions.compare_versions(enrolled, _versions(synthetic_fingers, _embedding(0), {1: (1, 1), 2: (4, 1)}))
     assert not mixed.accepted
-    nothing = duplicates.compare_versions(_versions(synthetic_fingers, None, {1: (1, 1)}),
+    nothing = versions.compare_versions(_versions(synthetic_fingers, None, {1: (1, 1)}),
                                _versions(synthetic_fingers, _embedding(0), {2: (2, 1)}))
     assert (nothing.accepted, nothing.reason) == (False, "central.held_nothing_to_compare")
 
 
 def test_a_re_enrollment_is_not_flagged_against_its_own_versions_nor_hides_others(synthetic_fingers):
-    """The 1:N check skips the application's own versions, and asks for as many more candidates, so that
+    """The 1:N search skips the application's own versions, and asks for as many more candidates, so that
     thirteen versions of A do not push X (whose face and finger match) out of the top of the search."""
     face = _embedding(0)
     probe = extract(_image(synthetic_fingers, 1, 1))
-    index = duplicates.DuplicateIndex()
-    index.add("X", *_layout("X", _near(face), {1: extract(_image(synthetic_fingers, 1, 2))}))
+    gallery = Gallery()
+    gallery.add("X", biometrics(*_layout("X", _near(face), {1: extract(_image(synthetic_fingers, 1, 2))})))
     for _ in range(13):
-        index.add("A", *_layout("A", face, {1: probe}))
-    flags = index.check("A", *_layout("A", face, {1: probe}))
-    assert [(other, modality) for other, modality, _ in flags] == [("X", "face"), ("X", "finger")]
-    alone = duplicates.DuplicateIndex()
-    alone.add("A", *_layout("A", face, {1: probe}))
-    assert alone.check("A", *_layout("A", _near(face), {1: extract(_image(synthetic_fingers, 1, 3))})) == []
+        gallery.add("A", biometrics(*_layout("A", face, {1: probe})))
+    outcome = gallery.search(biometrics(*_layout("A", face, {1: probe})), excluded={"A"})
+    assert [c.person for c in outcome.flagged] == ["X"]
+    x = outcome.flagged[0]
+    assert x.modalities == 2 and x.face_distance is not None and [f.probe_position for f in x.fingers] == [1]
+    alone = Gallery()
+    alone.add("A", biometrics(*_layout("A", face, {1: probe})))
+    again = biometrics(*_layout("A", _near(face), {1: extract(_image(synthetic_fingers, 1, 3))}))
+    assert alone.search(again, excluded={"A"}).candidates == ()
 
 
 def test_records_stored_before_versions_existed_are_the_current_ones(central_db):
@@ -427,7 +432,9 @@ def test_a_record_with_an_out_of_bounds_template_is_refused_not_searched(intake_
     assert (err.value.status, err.value.message_id) == (422, "central.bad_template")
     assert err.value.params == {"finger": "right-thumb", "problem": "template.bad_size"}
     assert store.record_count(engine) == 0
-    index = duplicates.DuplicateIndex()
-    index.add("B", *_layout("B", _embedding(1), {1: extract(_image(synthetic_fingers, 2, 1))}))
-    assert index.check(number, manifest, files) == []
+    gallery = Gallery()
+    gallery.add("B", biometrics(*_layout("B", _embedding(1), {1: extract(_image(synthetic_fingers, 2, 1))})))
+    record = biometrics(manifest, files)  # the search runs on what is usable and says what was not
+    assert record.unusable == ("central.search_finger_unusable",) and record.face is not None
+    assert gallery.search(record, excluded={number}).flagged == ()
     assert time.perf_counter() - started < 5

@@ -168,12 +168,15 @@ def evaluate_pairs(pairs: list[Pair], encodings: dict[str, tuple], threshold: fl
 
 
 def evaluate_lfw(root: Path, pairs_file: Path, threshold: float, workers: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
+                 progress: Callable[[int], None] | None = None,
+                 encode: Callable[..., dict[str, tuple]] | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
+    """``encode(paths, workers, progress)`` gives each path's (descriptor, ms, box source):
+    ``encode_all`` unless the caller keeps encodings for other evaluations of the same run."""
     pairs = read_pairs(pairs_file, root)
     paths = sorted({p.a for p in pairs} | {p.b for p in pairs})
     for path in paths:  # every header before any work: an image bomb is refused now, not hours in
         check_image(path, "face")
-    encodings = encode_all(paths, workers, progress)
+    encodings = (encode or encode_all)(paths, workers, progress)
     figures = evaluate_pairs(pairs, encodings, threshold)
     d, same = pair_distances(pairs, encodings)
     finite = np.isfinite(d)

@@ -11,6 +11,10 @@ locally and as wholes. When both templates carry their ridge flow, the three bes
 alignments are each weighed also by how well the flows agree under them
 (``ridge_flow``), and the best product wins. Scores lie in [0, 1]; see ``thresholds``
 for what a threshold means in false matches.
+
+The functions here state the method in NumPy and are the reference; comparisons run in
+the compiled ``kernel``, which takes the same steps in loops and is tested against them
+(``compare_cylinders`` and ``align`` use it, ``compare_cylinders_reference`` does not).
 """
 
 from __future__ import annotations
@@ -48,15 +52,26 @@ def _z_scalar(v: float, mu: float, tau: float) -> float:
     return 1.0 / (1.0 + math.exp(min(max(-tau * (v - mu), -50.0), 50.0)))
 
 
+def cylinder_products(a: Cylinders, b: Cylinders) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three matrix products local similarities are made of: ``(2 len(a), len(b))`` energy
+    of A over B's valid cells above A's valid cells in common with B, ``(len(a), len(b))``
+    energy of B over A's valid cells, and the cylinders' dot products.
+
+    The compiled kernel takes them from here too: they are float32 sums, and the order BLAS
+    sums in is part of their rounding; two near-identical cylinders leave little of
+    ``aa + bb - 2 ab``, so that rounding shows in their similarity.
+    """
+    ka, kb = len(a), len(b)
+    return a.cells @ b.cells[kb:].T, a.cells[ka:] @ b.cells[:kb].T, a.values @ b.values.T
+
+
 def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     """(len(a), len(b)) matrix of cylinder similarities, 0 where not comparable."""
-    ka, kb = len(a), len(b)
+    ka = len(a)
     # energy of A over B's valid cells and A's valid cells in common with B, in one product;
     # the energy of B over A's valid cells in another
-    ew = a.cells @ b.cells[kb:].T
+    ew, bb, ab = cylinder_products(a, b)
     aa, common = ew[:ka], ew[ka:] * ND
-    bb = a.cells[ka:] @ b.cells[:kb].T
-    ab = a.values @ b.values.T
     denom = np.sqrt(aa) + np.sqrt(bb)
     dist = np.sqrt(np.maximum(aa + bb - 2 * ab, 0))
     # 1 - dist / denom. The denominator is 0 only where the two cylinders share no cell (a valid
@@ -65,6 +80,12 @@ def local_similarity(a: Cylinders, b: Cylinders) -> np.ndarray:
     # directions more than 90° apart: cos(θa - θb) < 0, as one small product of unit vectors
     sim *= (common >= MIN_COMMON_CELLS) & (a.headings @ b.headings.T >= np.cos(MAX_DIRECTION_DIFF) - 1e-9)
     return sim
+
+
+def pairs_averaged(n_r: int) -> int:
+    """n_P, how many of the most efficient pairs LSS-R averages, for two templates the
+    smaller of which has ``n_r`` cylinders."""
+    return MIN_NP + int(round(_z_scalar(n_r, MU_P, TAU_P) * (MAX_NP - MIN_NP)))
 
 
 def _assigned_pairs(sim: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +109,7 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     n_r = min(len(ma), len(mb))
     if n_r == 0:
         return none
-    n_p = MIN_NP + int(round(_z_scalar(n_r, MU_P, TAU_P) * (MAX_NP - MIN_NP)))
+    n_p = pairs_averaged(n_r)
     ia, ib = _assigned_pairs(sim, n_r)
     if len(ia) < 2:
         return none
@@ -130,10 +151,20 @@ def consolidate(sim: np.ndarray, ma: np.ndarray,
     for _ in range(N_REL):
         lam = step @ lam
     efficiency = lam / np.maximum(lam0, 1e-9)
-    top = np.argsort(efficiency)[::-1][: min(n_p, k)]
+    top = efficiency_order(efficiency)[: min(n_p, k)]
     # counted in pairs, a large print's support can lift its pairs above their similarity; a
     # score stays within [0, 1]
     return min(float(lam[top].sum() / len(top)), 1.0), ia[top], ib[top]
+
+
+def efficiency_order(efficiency: np.ndarray) -> np.ndarray:
+    """The pairs, the one whose relaxed similarity kept the most of its own first.
+
+    The compiled kernel ranks them here too: a pair that no other supports keeps exactly
+    W_R^N_REL of its similarity, and of several such, which are taken is the order NumPy's
+    sort leaves equal values in.
+    """
+    return np.argsort(efficiency)[::-1]
 
 
 def _rigid(seeds_a: np.ndarray, seeds_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +201,36 @@ def _best(a: Cylinders, b: Cylinders) -> tuple[float, np.ndarray | None, np.ndar
     return float(local ** (1 - W_ALIGNMENT) * wholes[k]), seeds_a[k], seeds_b[k]
 
 
+def _best_compiled(a: Cylinders, b: Cylinders) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """``_best`` by the compiled kernel; where one of the kernel's decisions comes within
+    rounding of its threshold (about two comparisons in a hundred), by ``_best`` itself, so
+    that the two never decide otherwise."""
+    # imported here, not with this module: numba and the compiled code take a second to load,
+    # which a process that only reads templates (or the windows, whose comparisons run in a
+    # worker) need not pay
+    from . import kernel
+
+    if len(a) == 0 or len(b) == 0:
+        return 0.0, None, None
+    products = cylinder_products(a, b)
+    n_p = pairs_averaged(min(len(a), len(b)))
+    score, seed_a, seed_b, verdict, efficiency = kernel.compare(a, b, products, n_p)
+    if verdict == kernel.TIED:
+        score, seed_a, seed_b, verdict, _ = kernel.compare(a, b, products, n_p, efficiency_order(efficiency))
+    if verdict == kernel.UNSURE:
+        return _best(a, b)
+    if seed_a < 0:
+        return score, None, None
+    return score, a.minutiae[seed_a], b.minutiae[seed_b]
+
+
 def compare_cylinders(a: Cylinders, b: Cylinders) -> float:
+    """Similarity of two prepared templates in [0, 1], by the compiled kernel."""
+    return _best_compiled(a, b)[0]
+
+
+def compare_cylinders_reference(a: Cylinders, b: Cylinders) -> float:
+    """The same score as ``compare_cylinders`` (within 1e-6), by the NumPy steps of this module."""
     return _best(a, b)[0]
 
 
@@ -194,7 +254,7 @@ class Alignment:
 
 def align(a: Cylinders, b: Cylinders) -> tuple[float, Alignment | None]:
     """The score of ``compare_cylinders`` and the alignment it rests on (None at 0)."""
-    score, seed_a, seed_b = _best(a, b)
+    score, seed_a, seed_b = _best_compiled(a, b)
     if seed_a is None or seed_b is None:
         return score, None
     rotation, shift = _rigid(seed_a[None], seed_b[None])

@@ -13,6 +13,7 @@ ones reported.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,47 +49,93 @@ class Candidate:
 
 
 class FingerprintGallery:
-    """Templates kept with their cylinders and pooled descriptors, ready for search."""
+    """Templates ready for search, in a compact form.
+
+    Each template keeps its minutiae and flow (a few KB) and its pooled descriptors in one
+    growable matrix (the first stage's index, 256 bytes a cylinder); its full cylinders
+    (about 200 KB) are kept only when they were handed in prepared (``add_prepared``) and are
+    otherwise built again for the shortlist a search rescores, the last ``CACHED`` of them kept.
+    Adding is amortised O(1): the matrix doubles when full instead of being rebuilt per template.
+    """
+
+    CACHED = 512
 
     def __init__(self) -> None:
         self.keys: list[str] = []
-        self.cylinders: list[Cylinders] = []
-        self._blocks: list[np.ndarray] = []
-        # the search index, rebuilt lazily after additions
-        self._matrix: np.ndarray | None = None
-        self._starts = np.zeros(0, np.int64)
-        self._sizes = np.zeros(0, np.int64)
+        self._templates: list[Template | None] = []
+        self._prepared: dict[int, Cylinders] = {}
+        self._cache: OrderedDict[int, Cylinders] = OrderedDict()
+        self._rows = np.zeros((1024, POOLED), np.float32)
+        self._used = 0
+        self._starts: list[int] = []
+        self._sizes: list[int] = []
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def add(self, key: str, template: Template) -> None:
-        self.add_prepared(key, make_cylinders(template))
+    def add(self, key: str, template: Template) -> Cylinders:
+        """Add a template; returns its cylinders (built for the index, then let go)."""
+        cylinders = make_cylinders(template)
+        self._append(key, template, cylinders, keep=False)
+        return cylinders
 
     def add_prepared(self, key: str, cylinders: Cylinders) -> None:
-        """Add a template whose cylinders were built already (kept with a stored record)."""
-        self.keys.append(key)
-        self.cylinders.append(cylinders)
-        self._blocks.append(pooled(cylinders))
-        self._matrix = None
+        """Add a template whose cylinders were built already; they are kept as they are."""
+        self._append(key, None, cylinders, keep=True)
 
-    def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._matrix is None:
-            self._sizes = np.array([len(b) for b in self._blocks], np.int64)
-            self._starts = np.concatenate([[0], np.cumsum(self._sizes)[:-1]]).astype(np.int64)
-            self._matrix = np.concatenate(self._blocks) if self._blocks else np.zeros((0, POOLED), np.float32)
-        return self._matrix, self._starts, self._sizes
+    def add_index_only(self, key: str, cylinders: Cylinders) -> None:
+        """Add a template to the first stage only (its cylinders are held by another gallery)."""
+        self._append(key, None, cylinders, keep=False)
+
+    def _append(self, key: str, template: Template | None, cylinders: Cylinders, keep: bool) -> None:
+        block = pooled(cylinders)
+        while self._used + len(block) > len(self._rows):
+            grown = np.zeros((2 * len(self._rows), POOLED), np.float32)
+            grown[: self._used] = self._rows[: self._used]
+            self._rows = grown
+        self._rows[self._used : self._used + len(block)] = block
+        self._starts.append(self._used)
+        self._sizes.append(len(block))
+        self._used += len(block)
+        index = len(self.keys)
+        self.keys.append(key)
+        self._templates.append(template)
+        if keep:
+            self._prepared[index] = cylinders
+
+    def cylinders(self, index: int) -> Cylinders:
+        """The full cylinders of template ``index`` (kept, cached, or built again from its minutiae)."""
+        if index in self._prepared:
+            return self._prepared[index]
+        if index in self._cache:
+            self._cache.move_to_end(index)
+            return self._cache[index]
+        built = make_cylinders(self._templates[index])
+        self._cache[index] = built
+        if len(self._cache) > self.CACHED:
+            self._cache.popitem(last=False)
+        return built
+
+    def index_bytes(self) -> int:
+        """Memory the first stage's index takes (the pooled rows in use)."""
+        return self._used * POOLED * 4
+
+    def compact_bytes(self) -> int:
+        """Memory of the compact form: the index, and each template's minutiae and flow."""
+        held = sum(t.minutiae.nbytes + (t.flow.angle.nbytes * 2 if t.flow is not None else 0)
+                   for t in self._templates if t is not None)
+        return self.index_bytes() + held
 
     def first_stage(self, probe: Cylinders) -> np.ndarray:
         """A coarse score for every gallery template (higher = more alike)."""
-        matrix, starts, sizes = self._index()
         scores = np.zeros(len(self.keys), np.float32)
         p = pooled(probe)
-        if len(p) == 0 or len(matrix) == 0:
+        if len(p) == 0 or self._used == 0:
             return scores
-        sims = p @ matrix.T  # (probe cylinders, all gallery cylinders)
+        sims = p @ self._rows[: self._used].T  # (probe cylinders, all gallery cylinders)
+        sizes = np.asarray(self._sizes)
         nonempty = sizes > 0
-        best = np.maximum.reduceat(sims, starts[nonempty], axis=1)  # (probe, templates)
+        best = np.maximum.reduceat(sims, np.asarray(self._starts)[nonempty], axis=1)  # (probe, templates)
         k = min(TOP_LOCAL, len(p))
         top = -np.partition(-best, k - 1, axis=0)[:k]
         scores[nonempty] = top.mean(axis=0)
@@ -97,8 +144,11 @@ class FingerprintGallery:
     def search(self, probe: Template, top: int = 5, shortlist: int = SEARCH_SHORTLIST) -> list[Candidate]:
         c = make_cylinders(probe)
         coarse = self.first_stage(c)
-        order = np.argsort(-coarse)[: max(top, shortlist)]
-        rescored = [Candidate(int(i), self.keys[i], compare_cylinders(c, self.cylinders[i]),
-                              scored_with_flow(c, self.cylinders[i])) for i in order]
+        order = np.argsort(-coarse, kind="stable")[: max(top, shortlist)]
+        rescored = []
+        for i in order:
+            enrolled = self.cylinders(int(i))
+            rescored.append(Candidate(int(i), self.keys[i], compare_cylinders(c, enrolled),
+                                      scored_with_flow(c, enrolled)))
         rescored.sort(key=lambda cand: -cand.score)
         return rescored[:top]

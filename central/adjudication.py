@@ -1,0 +1,140 @@
+"""The adjudicators' queue: possible duplicate identities and held re-enrollments, and their decisions.
+
+A flag is work for a person, never a gate. Each flagged candidate of a search becomes one
+item (both applications, each modality's score and the fused one); a re-enrollment held
+because it does not match its application's current record (``store.intake``) becomes an
+item of its own kind. An adjudicator decides *same person*, *different people* or *refer
+for investigation*; the decision, who made it and when are kept on the item and in the
+central audit, in one transaction. A pair with a decision is never queued again, nor is a
+pair already waiting; *same person* links the two applications (and a later search of
+either skips the other), and on a held re-enrollment it makes the held version current.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, func, or_, select, update
+
+from . import db
+from .staff import StaffMember, audit
+from .store import CentralError, _aware, now_utc
+
+if TYPE_CHECKING:
+    from matching.identification import SearchOutcome
+
+DECISIONS = ("same_person", "different_people", "refer")
+KINDS = ("possible_duplicate", "reenrollment_held")
+
+
+def pair_key(a: str, b: str) -> str:
+    return "|".join(sorted((a, b)))
+
+
+def linked(engine: Engine, application: str) -> set[str]:
+    """Applications an adjudicator found to be the same person as ``application``."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.application_links.c.linked)
+                            .where(db.application_links.c.application == application)).all()
+    return {r[0] for r in rows}
+
+
+def queue_flags(engine: Engine, packet_id: str, application: str, outcome: SearchOutcome, fpir: float) -> list[int]:
+    """An item per flagged candidate whose pair has no decision and no waiting item; their ids."""
+    made = []
+    with engine.begin() as conn:
+        for c in outcome.flagged:
+            pair = pair_key(application, c.person)
+            t = db.adjudication_items
+            if conn.execute(select(t.c.id).where(t.c.pair == pair, t.c.kind == "possible_duplicate")).first():
+                continue
+            other = conn.execute(select(db.records.c.packet_id)
+                                 .where(db.records.c.application == c.person, db.records.c.status == "accepted")
+                                 .order_by(db.records.c.received_at.desc()).limit(1)).first()
+            scores = c.as_json() | {"gallery": outcome.gallery, "fpir": fpir}
+            made.append(conn.execute(db.adjudication_items.insert().values(
+                kind="possible_duplicate", packet_id=packet_id, application=application,
+                other_application=c.person, other_packet_id=other[0] if other else None, pair=pair,
+                scores=json.dumps(scores), created_at=now_utc())).inserted_primary_key[0])
+    return made
+
+
+def queue_held(conn, packet_id: str, application: str, current_packet: str | None, verification: dict) -> None:
+    """The item for a held re-enrollment, in intake's own transaction (stored and queued together)."""
+    conn.execute(db.adjudication_items.insert().values(
+        kind="reenrollment_held", packet_id=packet_id, application=application, other_application=application,
+        other_packet_id=current_packet, pair=f"{packet_id}|{current_packet}",
+        scores=json.dumps(verification), created_at=now_utc()))
+
+
+def _item_json(row) -> dict:
+    return {"id": row.id, "kind": row.kind, "packet_id": row.packet_id, "application": row.application,
+            "other_application": row.other_application, "other_packet_id": row.other_packet_id,
+            "scores": json.loads(row.scores), "created_at": _aware(row.created_at).isoformat(),
+            "decision": row.decision, "decided_by": row.decided_by,
+            "decided_at": _aware(row.decided_at).isoformat() if row.decided_at else None}
+
+
+def items(engine: Engine, state: str = "open", limit: int = 50, offset: int = 0) -> dict:
+    """A page of the queue (``open``, ``decided`` or ``all``), oldest first, and the count."""
+    t = db.adjudication_items
+    where = {"open": t.c.decision.is_(None), "decided": t.c.decision.is_not(None)}.get(state)
+    if state not in ("open", "decided", "all"):
+        raise CentralError(422, "central.bad_queue_state", value=state)
+    limit = max(1, min(int(limit), 200))
+    query, count = select(t).order_by(t.c.id), select(func.count()).select_from(t)
+    if where is not None:
+        query, count = query.where(where), count.where(where)
+    with engine.begin() as conn:
+        rows = conn.execute(query.limit(limit).offset(max(0, int(offset)))).all()
+        total = conn.execute(count).scalar_one()
+    return {"items": [_item_json(r) for r in rows], "total": total}
+
+
+def item(engine: Engine, item_id: int) -> dict:
+    with engine.begin() as conn:
+        row = conn.execute(select(db.adjudication_items).where(db.adjudication_items.c.id == item_id)).first()
+    if row is None:
+        raise CentralError(404, "central.no_item", item=item_id)
+    return _item_json(row)
+
+
+def decide(engine: Engine, item_id: int, decision: str, staff: StaffMember) -> dict:
+    """Record ``staff``'s decision on an open item, with its consequences and its audit entry."""
+    if staff.role != "adjudicator":
+        raise CentralError(403, "central.adjudicators_only", name=staff.name)
+    if decision not in DECISIONS:
+        raise CentralError(422, "central.bad_decision", value=decision, known=", ".join(DECISIONS))
+    t = db.adjudication_items
+    with engine.begin() as conn:
+        at = now_utc()
+        done = conn.execute(update(t).where(t.c.id == item_id, t.c.decision.is_(None))
+                            .values(decision=decision, decided_by=staff.name, decided_at=at)).rowcount
+        row = conn.execute(select(t).where(t.c.id == item_id)).first()
+        if row is None:
+            raise CentralError(404, "central.no_item", item=item_id)
+        if not done:
+            raise CentralError(409, "central.already_decided", item=item_id, decision=row.decision,
+                               by=row.decided_by)
+        if decision == "same_person" and row.kind == "possible_duplicate":
+            conn.execute(db.application_links.insert(), [
+                {"application": a, "linked": b, "item_id": item_id, "created_at": at}
+                for a, b in ((row.application, row.other_application), (row.other_application, row.application))])
+        if decision == "same_person" and row.kind == "reenrollment_held":
+            conn.execute(update(db.records).where(db.records.c.packet_id == row.packet_id)
+                         .values(status="accepted", hold_reason=None))
+        audit(conn, staff.name, "adjudication.decide", str(item_id), decision=decision, kind=row.kind,
+              applications=[row.application, row.other_application])
+    return item(engine, item_id)
+
+
+def audit_entries(engine: Engine, subject: str | None = None) -> list[dict]:
+    t = db.central_audit
+    query = select(t).order_by(t.c.id)
+    if subject is not None:
+        query = query.where(or_(t.c.subject == subject))
+    with engine.begin() as conn:
+        rows = conn.execute(query).all()
+    return [{"at": _aware(r.at).isoformat(), "actor": r.actor, "action": r.action, "subject": r.subject,
+             "detail": json.loads(r.detail) if r.detail else None} for r in rows]

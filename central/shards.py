@@ -1,0 +1,231 @@
+"""The gallery in shards, each held in memory by a worker: the central record's own processes, or Ray actors.
+
+A person belongs to one shard (a hash of the application number), so a shard holds whole persons
+and scores its own candidates completely; a search goes to every shard at once, each flags against
+the size of the whole gallery, and the candidates are merged by fused score. Both engines run the
+same ``matching.gallery.Gallery`` in each worker, so for the same number of shards they return the
+same candidates with the same scores.
+
+Every call to a worker has a bound. A worker that dies or does not answer is replaced and its shard
+rebuilt from the database, and the search is run again; it is never answered with fewer shards. A
+search that still cannot run raises ``SearchUnavailable``: the record stays stored and its search
+queued (``service.Central.search``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Protocol
+
+from domain.errors import BiostationError
+from matching.gallery import REPORTED, Biometrics, Gallery
+from matching.identification import FPIR, Candidate, SearchOutcome
+from matching.workers import FRESH_PROCESSES
+
+log = logging.getLogger("biostation.central")
+
+ADD_TIMEOUT_S = 120.0  # a batch of records into one shard
+SEARCH_TIMEOUT_S = 300.0  # one search on one shard (a full record against a six-figure shard is seconds)
+START_TIMEOUT_S = 120.0
+BATCH = 200  # records sent to a shard at once while the gallery is built
+
+Entry = tuple[str, str, Biometrics]  # record id, person, biometrics
+
+
+class SearchUnavailable(BiostationError):
+    """No search could run: a shard's worker failed again after it was replaced."""
+
+    def __init__(self, shard: int, problem: str) -> None:
+        super().__init__("central.search_unavailable", shard=shard, problem=problem)
+
+
+class ShardFailed(Exception):
+    """A worker died, broke its connection or missed its deadline."""
+
+
+def shard_of(person: str, shards: int) -> int:
+    """The shard ``person`` lives in: stable across processes, machines and restarts (unlike ``hash``)."""
+    return int.from_bytes(hashlib.sha256(person.encode()).digest()[:8], "big") % shards
+
+
+class Shard(Protocol):
+    """One worker holding one shard of the gallery."""
+
+    def add(self, entries: Sequence[Entry]) -> int: ...
+    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int) -> tuple[Candidate, ...]: ...
+    def persons(self) -> int: ...
+    def close(self) -> None: ...
+
+
+# -- the default engine: the central record's own worker processes ---------------------------------
+def _serve_shard(conn: Connection, fpir: float) -> None:
+    """A worker process's loop: one Gallery, requests in order, each answered with ("ok", value) or ("error", text)."""
+    gallery = Gallery(fpir=fpir)
+    operations: dict[str, Callable] = {
+        "add": lambda entries: sum(gallery.add(person, record, record_id) for record_id, person, record in entries),
+        "search": lambda probe, excluded, size: gallery.search(probe, excluded, size).candidates,
+        "persons": lambda: len(gallery),
+        "pid": os.getpid,
+    }
+    while True:
+        try:
+            operation, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        if operation == "stop":
+            return
+        try:
+            conn.send(("ok", operations[operation](*args)))
+        except Exception as exc:  # the caller decides; the worker keeps its shard
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class ProcessShard:
+    """A shard in a child process of the central record, spoken to over a pipe (one call at a time)."""
+
+    def __init__(self, fpir: float = FPIR) -> None:
+        self._lock = threading.Lock()
+        self._conn, child = FRESH_PROCESSES.Pipe()
+        self.process = FRESH_PROCESSES.Process(target=_serve_shard, args=(child, fpir), name="gallery shard",
+                                               daemon=True)
+        self.process.start()
+        child.close()
+        self.pid = self._call("pid", (), START_TIMEOUT_S)
+
+    def _call(self, operation: str, args: tuple, timeout: float):
+        with self._lock:
+            try:
+                self._conn.send((operation, args))
+                if not self._conn.poll(timeout):
+                    raise ShardFailed(f"no answer to {operation} within {timeout:.0f} s")
+                status, value = self._conn.recv()
+            except (EOFError, OSError, BrokenPipeError) as exc:
+                raise ShardFailed(f"the worker is gone ({type(exc).__name__})") from exc
+        if status != "ok":
+            raise ShardFailed(value)
+        return value
+
+    def add(self, entries: Sequence[Entry]) -> int:
+        return self._call("add", (list(entries),), ADD_TIMEOUT_S)
+
+    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int) -> tuple[Candidate, ...]:
+        return self._call("search", (probe, excluded, gallery_size), SEARCH_TIMEOUT_S)
+
+    def persons(self) -> int:
+        return self._call("persons", (), SEARCH_TIMEOUT_S)
+
+    def close(self) -> None:
+        try:
+            with self._lock:
+                self._conn.send(("stop", ()))
+        except (OSError, BrokenPipeError):
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+
+
+# -- the gallery over shards -------------------------------------------------------------------------
+class ShardedGallery:
+    """The whole gallery: persons spread over ``shards`` workers made by ``make_shard(index)``.
+
+    ``reload(index)`` yields every entry of that shard from the database (what a replaced worker is
+    rebuilt from). Adding is idempotent by record id, so a record seen twice (at start and again
+    from another central process's intake) is held once.
+    """
+
+    def __init__(self, shards: int, make_shard: Callable[[int], Shard],
+                 reload: Callable[[int], Iterable[Entry]], fpir: float = FPIR) -> None:
+        self.count = shards
+        self.fpir = fpir
+        self._make = make_shard
+        self._reload = reload
+        self._lock = threading.Lock()
+        self._persons: set[str] = set()
+        self._records: set[str] = set()
+        self._pool = ThreadPoolExecutor(shards, thread_name_prefix="shard call")
+        self._shards: list[Shard] = list(self._pool.map(make_shard, range(shards)))
+
+    def __len__(self) -> int:
+        return len(self._persons)
+
+    def knows(self, record_id: str) -> bool:
+        return record_id in self._records
+
+    def add_many(self, entries: Iterable[Entry]) -> None:
+        """Add records (building the gallery at start, or catching up), in batches per shard."""
+        batches: list[list[Entry]] = [[] for _ in range(self.count)]
+        for entry in entries:
+            record_id, person, record = entry
+            if record_id in self._records or (record.face is None and not record.fingers):
+                continue
+            index = shard_of(person, self.count)
+            batches[index].append(entry)
+            if len(batches[index]) >= BATCH:
+                self._send(index, batches[index])
+                batches[index] = []
+        for index, batch in enumerate(batches):
+            if batch:
+                self._send(index, batch)
+
+    def add(self, record_id: str, person: str, record: Biometrics) -> None:
+        self.add_many([(record_id, person, record)])
+
+    def _send(self, index: int, batch: list[Entry]) -> None:
+        self._with_retry(index, lambda shard: shard.add(batch))
+        with self._lock:
+            self._records.update(record_id for record_id, _, _ in batch)
+            self._persons.update(person for _, person, _ in batch)
+
+    def _with_retry(self, index: int, call: Callable[[Shard], object]):
+        try:
+            return call(self._shards[index])
+        except Exception as first:  # ShardFailed, or the engine's own (a Ray actor that died)
+            log.warning("gallery shard %d failed (%s); replacing its worker", index, first)
+            try:
+                self._replace(index)
+                return call(self._shards[index])
+            except Exception as second:
+                raise SearchUnavailable(index, str(second)) from second
+
+    def _replace(self, index: int) -> None:
+        """A new worker for shard ``index``, rebuilt from the database before it serves again."""
+        old = self._shards[index]
+        try:
+            old.close()
+        except Exception:
+            log.exception("closing the failed worker of shard %d", index)
+        shard = self._make(index)
+        batch: list[Entry] = []
+        for entry in self._reload(index):
+            batch.append(entry)
+            if len(batch) >= BATCH:
+                shard.add(batch)
+                batch = []
+        if batch:
+            shard.add(batch)
+        self._shards[index] = shard
+
+    def search(self, probe: Biometrics, excluded: Iterable[str] = ()) -> SearchOutcome:
+        skip = frozenset(excluded)
+        size = len(self._persons - skip)
+        futures = [self._pool.submit(self._with_retry, index,
+                                     lambda shard: shard.search(probe, skip, size)) for index in range(self.count)]
+        found = [c for future in futures for c in future.result()]
+        found.sort(key=lambda c: (c.probability, c.person))
+        return SearchOutcome(tuple(found[:REPORTED]), size, probe.unusable)
+
+    def worker(self, index: int) -> Shard:
+        return self._shards[index]
+
+    def close(self) -> None:
+        for shard in self._shards:
+            shard.close()
+        self._pool.shutdown(wait=False)

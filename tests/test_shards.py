@@ -1,0 +1,97 @@
+"""The gallery in shards held by worker processes: whole persons per shard, every shard in every search,
+a killed worker replaced and its shard rebuilt before the search is answered."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import cv2
+import numpy as np
+import pytest
+
+from central.shards import ProcessShard, SearchUnavailable, ShardedGallery, shard_of
+from matching.fingerprint.extractor import extract
+from matching.gallery import Biometrics, Gallery
+
+
+def _face(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=128)
+    return (0.6 * v / np.linalg.norm(v)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def people(synthetic_fingers):
+    """Four persons of a face and two fingers each (first impressions), and their second captures."""
+    def finger(f: int, k: int):
+        return extract(cv2.imread(str(synthetic_fingers / f"{f:03d}_{k}.png"), cv2.IMREAD_GRAYSCALE))
+
+    enrolled = [(f"P{i}", f"r{i}", Biometrics(_face(i), {2: finger(i + 1, 1), 7: finger(4 - i, 1)})) for i in range(4)]
+    enrolled += [(f"S{i}", f"s{i}", Biometrics(_face(100 + i), {})) for i in range(12)]
+    again = Biometrics(_face(0) + 0.02, {2: finger(1, 2), 7: finger(4, 2)})
+    return enrolled, again
+
+
+def _sharded(entries, shards: int = 2) -> ShardedGallery:
+    by_shard = {i: [(r, p, b) for p, r, b in entries if shard_of(p, shards) == i] for i in range(shards)}
+    gallery = ShardedGallery(shards, lambda _i: ProcessShard(), lambda i: iter(by_shard[i]))
+    gallery.add_many((r, p, b) for p, r, b in entries)
+    return gallery
+
+
+def _key(outcome):
+    return [(c.person, c.probability, c.evidence) for c in outcome.candidates]
+
+
+@pytest.mark.timeout(300)
+def test_shards_hold_whole_persons_and_a_search_sees_them_all(people):
+    enrolled, again = people
+    gallery = _sharded(enrolled)
+    try:
+        assert len(gallery) == 16 and all(gallery.worker(i).persons() > 0 for i in range(2))
+        gallery.add_many((r, p, b) for p, r, b in enrolled)  # a record seen twice is held once
+        assert sum(gallery.worker(i).persons() for i in range(2)) == 16
+        outcome = gallery.search(again, excluded={"S3"})
+        assert outcome.gallery == 15 and outcome.candidates[0].person == "P0" and outcome.flagged[0].person == "P0"
+        # one gallery in this process scores every candidate the same (each shard holds whole persons)
+        single = Gallery()
+        for p, r, b in enrolled:
+            single.add(p, b, r)
+        expected = {c.person: (c.probability, c.evidence) for c in single.search(again, {"S3"}).candidates}
+        for c in outcome.candidates:
+            assert (c.probability, c.evidence) == pytest.approx(expected[c.person], rel=1e-9)
+    finally:
+        gallery.close()
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_worker_is_replaced_and_the_search_answered_with_every_shard(people):
+    enrolled, again = people
+    gallery = _sharded(enrolled)
+    try:
+        before = _key(gallery.search(again))
+        victim = gallery.worker(shard_of("P0", 2))
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.process.join(10)
+        assert _key(gallery.search(again)) == before
+        assert gallery.worker(shard_of("P0", 2)).pid != victim.pid
+    finally:
+        gallery.close()
+
+
+@pytest.mark.timeout(300)
+def test_a_shard_that_cannot_be_rebuilt_leaves_the_search_unavailable(people):
+    enrolled, again = people
+
+    def broken(_index):
+        raise OSError("the database is unreachable")
+
+    gallery = ShardedGallery(1, lambda _i: ProcessShard(), broken)
+    try:
+        gallery.add_many((r, p, b) for p, r, b in enrolled)
+        os.kill(gallery.worker(0).pid, signal.SIGKILL)
+        with pytest.raises(SearchUnavailable) as err:
+            gallery.search(again)
+        assert err.value.message_id == "central.search_unavailable"
+    finally:
+        gallery.close()
