@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= ../shared/data
 
-.PHONY: venv run test lint eval bench clean
+.PHONY: venv kernel run test lint eval bench clean
 
 venv: $(STAMP)
 
@@ -18,7 +18,11 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/biostation run
 
-test: venv
+# numba compiles the comparison kernel once into its cache, before anything times a comparison
+kernel: venv
+	$(BIN)/python -m matching.fingerprint.kernel
+
+test: venv kernel
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
@@ -28,7 +32,7 @@ lint: venv
 
 # The benchmarks on the real samples; fails loudly when ../shared/data is missing
 # and when a figure falls below its floor in eval/floors.toml.
-eval: venv
+eval: venv kernel
 	$(BIN)/python -m station.evaluation --data $(DATA) --out build/eval
 
 bench: venv

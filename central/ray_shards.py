@@ -49,7 +49,7 @@ from domain.errors import BiostationError
 from matching.gallery import Biometrics, Gallery
 from matching.identification import FPIR, Candidate
 
-from .shards import ADD_TIMEOUT_S, SEARCH_TIMEOUT_S, START_TIMEOUT_S, Entry, Shard, ShardFailed
+from .shards import ADD_TIMEOUT_S, SEARCH_TIMEOUT_S, START_TIMEOUT_S, Entry, Shard, ShardFailed, one_core_each
 
 log = logging.getLogger("biostation.central")
 
@@ -399,6 +399,7 @@ class GalleryActor:
     """One shard in a Ray actor: what ``shards._serve_shard`` does in a worker process."""
 
     def __init__(self, fpir: float) -> None:
+        one_core_each()
         self.gallery = Gallery(fpir=fpir)
 
     def add(self, entries: Sequence[Entry]) -> int:

@@ -63,9 +63,18 @@ class Shard(Protocol):
     def close(self) -> None: ...
 
 
+def one_core_each() -> None:
+    """BLAS in a gallery worker on one thread: the workers share the cores already, and two BLAS threads
+    each on a busy machine made a comparison's matrix products many times slower."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 # -- the default engine: the central record's own worker processes ---------------------------------
 def _serve_shard(conn: Connection, fpir: float) -> None:
     """A worker process's loop: one Gallery, requests in order, each answered with ("ok", value) or ("error", text)."""
+    one_core_each()
     gallery = Gallery(fpir=fpir)
     operations: dict[str, Callable] = {
         "add": lambda entries: sum(gallery.add(person, record, record_id) for record_id, person, record in entries),

@@ -100,21 +100,21 @@ def _angle_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * HULL_MARGIN + 1),) * 2)
 _REACH = len(_KERNEL) // 2
 _HALF_WIDTHS = _KERNEL.sum(axis=1) // 2  # each kernel row covers -half..+half around its centre
-_FAR = 1 << 40
 
 
 def _hull_rows(outline: Outline, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Per image row, the first and last column inside the grown hull (first > last: none)."""
+    far = width + len(_KERNEL)  # beyond any column the kernel can reach: marks a row without pixels
     if not len(outline.vertices):
-        return np.full(height, _FAR), np.full(height, -_FAR)
+        return np.full(height, far), np.full(height, -far)
     mask = np.zeros((height, width), np.uint8)
     cv2.fillConvexPoly(mask, outline.vertices.astype(np.int32), 1)
     filled = mask.any(axis=1)
-    first = np.where(filled, mask.argmax(axis=1), _FAR)
-    last = np.where(filled, width - 1 - mask[:, ::-1].argmax(axis=1), -_FAR)
-    first = np.concatenate([np.full(_REACH, _FAR), first, np.full(_REACH, _FAR)])
-    last = np.concatenate([np.full(_REACH, -_FAR), last, np.full(_REACH, -_FAR)])
-    left, right = np.full(height, _FAR), np.full(height, -_FAR)
+    first = np.where(filled, mask.argmax(axis=1), far)
+    last = np.where(filled, width - 1 - mask[:, ::-1].argmax(axis=1), -far)
+    first = np.concatenate([np.full(_REACH, far), first, np.full(_REACH, far)])
+    last = np.concatenate([np.full(_REACH, -far), last, np.full(_REACH, -far)])
+    left, right = np.full(height, far), np.full(height, -far)
     for row, half in enumerate(_HALF_WIDTHS):  # output row y sees polygon row y - (row - _REACH)
         start = 2 * _REACH - row
         left = np.minimum(left, first[start : start + height] - half)

@@ -640,3 +640,31 @@ def compare(a: Cylinders, b: Cylinders, products: tuple, pairs_averaged: int,
     ranking (``matcher.efficiency_order``), is for the call made again then."""
     return _compare(*products, a.headings, b.headings, *_outlines_and_flows(a, b), pairs_averaged,
                     np.ascontiguousarray(ranking), SETTINGS)
+
+
+def warm() -> float:
+    """Compile the kernel into numba's cache (beside this module) now, so that the first comparison of
+    a fresh checkout's tests or services does not wait 15–25 s for it; returns the seconds it took."""
+    import time
+
+    from .cylinder import make_cylinders
+    from .matcher import compare_cylinders
+    from .ridge_flow import RidgeFlow
+    from .template import Template
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    points = np.column_stack([rng.uniform(40, 260, 40), rng.uniform(40, 260, 40), rng.uniform(-np.pi, np.pi, 40),
+                              rng.integers(1, 3, 40), np.full(40, 60)])
+    flow = RidgeFlow(rng.integers(0, 180, (19, 19)).astype(np.uint8), np.full((19, 19), 200, np.uint8))
+    moved = points.copy()
+    moved[:, :2] += rng.normal(0, 2, (40, 2))
+    for a, b in ((points, moved), (points, points[::-1])):
+        for with_flow in (flow, None):
+            compare_cylinders(make_cylinders(Template(300, 300, a, flow=with_flow)),
+                              make_cylinders(Template(300, 300, b, flow=with_flow)))
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    print(f"comparison kernel ready ({warm():.1f} s)")
