@@ -315,9 +315,8 @@ def test_postgresql_needs_a_key_directory():
     assert answer.returncode == 2 and "--keys DIR" in answer.stderr, answer.stderr
 
 
-def test_central_serve_with_postgresql_keeps_its_keys_in_the_given_directory(central_db, tmp_path):
-    if not central_db.startswith("postgresql"):
-        pytest.skip("PostgreSQL only (BIOSTATION_TEST_PG)")
+def test_central_serve_keeps_its_keys_in_the_given_directory(central_db, tmp_path):
+    """With PostgreSQL the directory is required; with SQLite, given, it is used instead of one beside the file."""
     folder = tmp_path / "pg-keys"
     with _serving(["--db", central_db, "--keys", str(folder)], tmp_path / "home"):
         assert _mode(folder) == 0o700 and {p.name: _mode(p) for p in folder.iterdir()} == {
