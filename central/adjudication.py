@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, func, select, update
 
 from . import db
 from .staff import StaffMember, audit
@@ -133,7 +133,7 @@ def audit_entries(engine: Engine, subject: str | None = None) -> list[dict]:
     t = db.central_audit
     query = select(t).order_by(t.c.id)
     if subject is not None:
-        query = query.where(or_(t.c.subject == subject))
+        query = query.where(t.c.subject == subject)
     with engine.begin() as conn:
         rows = conn.execute(query).all()
     return [{"at": _aware(r.at).isoformat(), "actor": r.actor, "action": r.action, "subject": r.subject,

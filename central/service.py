@@ -103,18 +103,18 @@ class Central:
         self.workers = workers  # decided when the gallery is built, unless given
         self.ray = ray
         self.gallery = None  # shards.ShardedGallery, built by the search worker (the matching modules load there)
-        self.gallery_ready = threading.Event()
         self._seen_until: datetime | None = None
         self._searches: queue.Queue = queue.Queue()
         threading.Thread(target=self._search_worker, name="identification", daemon=True).start()
 
-    def _entries(self, since: datetime | None = None, shard: int | None = None):
-        """(record id, application, biometrics) of the accepted records: the gallery's content."""
+    def _entries(self, since: datetime | None = None, shard: int | None = None, known=lambda _packet: False):
+        """(record id, application, biometrics) of the accepted records: the gallery's content (in
+        ``shard`` only, if given; those ``known`` already left out before their templates are read)."""
         from .identification import biometrics
         from .shards import shard_of
 
         for record in store.all_records(self.engine, since=since, accepted_only=True):
-            if shard is None or shard_of(record.application, self.workers) == shard:
+            if (shard is None or shard_of(record.application, self.workers) == shard) and not known(record.packet_id):
                 yield record.packet_id, record.application, biometrics(record.manifest, record.files)
 
     def _make_gallery(self):
@@ -134,7 +134,7 @@ class Central:
         database), so a search sees every record taken in before it, wherever."""
         started = store.now_utc()
         since = None if self._seen_until is None else self._seen_until - CATCH_UP_OVERLAP
-        self.gallery.add_many(e for e in self._entries(since) if not self.gallery.knows(e[0]))
+        self.gallery.add_many(self._entries(since, known=self.gallery.knows))
         self._seen_until = started
 
     def _search_worker(self) -> None:
@@ -157,7 +157,6 @@ class Central:
                     self.gallery.close()
                     self.gallery = None
                 time.sleep(RETRY_S)
-        self.gallery_ready.set()
         while True:
             for record in store.all_records(self.engine, queued_only=True):
                 self.search(record.packet_id, record.application, record.status, record.manifest, record.files)

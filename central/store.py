@@ -317,7 +317,7 @@ def require_biometrics(manifest: dict, files: dict[str, bytes]) -> None:
     """
     from matching.fingerprint.iso19794_2 import FingerprintRecordError, decode_record
 
-    from .versions import face_embedding
+    from .identification import face_embedding
 
     face = manifest.get("face")
     if face is not None and (not isinstance(face, dict) or face_embedding(manifest) is None
@@ -569,7 +569,7 @@ def all_records(engine: Engine, since: datetime | None = None, accepted_only: bo
     """Every stored record (received at or after ``since``; only accepted ones, or only those whose search
     is queued, if asked), oldest first, as ``StoredRecord``: what the 1:N gallery is built from."""
     r = db.records.c
-    query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest, r.received_at)
+    query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest)
     if since is not None:
         query = query.where(r.received_at >= since)
     if accepted_only:
@@ -582,7 +582,7 @@ def all_records(engine: Engine, since: datetime | None = None, accepted_only: bo
         with engine.begin() as conn:
             files = _files(conn, row.packet_id)
         yield StoredRecord(row.packet_id, row.application, row.status, row.search_status, json.loads(row.manifest),
-                           files, _aware(row.received_at))
+                           files)
 
 
 @dataclass(frozen=True)
@@ -593,7 +593,6 @@ class StoredRecord:
     search_status: str  # queued | searched
     manifest: dict
     files: dict[str, bytes]
-    received_at: datetime
 
 
 def add_feedback(engine: Engine, application: str, stars: int, comment: str) -> None:

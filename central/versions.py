@@ -13,24 +13,11 @@ import numpy as np
 
 from matching.face.compare import is_match
 from matching.face.compare import search as face_search
-from matching.fingerprint.iso19794_2 import FingerprintRecordError, decode_record
 from matching.fingerprint.matcher import compare
 from matching.fingerprint.thresholds import VERIFY_FMR, threshold_for_fmr
 from matching.fusion import fuse
 
-from .identification import face_embedding
-
-
-def finger_templates(manifest: dict, files: dict[str, bytes]):
-    """(position, Template) for each finger the record holds."""
-    for finger in manifest.get("fingers") or []:
-        name = finger.get("template") if isinstance(finger, dict) else None
-        if isinstance(name, str) and name in files:
-            try:
-                template, position = decode_record(files[name])
-            except FingerprintRecordError:
-                continue
-            yield position, template
+from .identification import biometrics
 
 
 # -- a second enrollment of one application ---------------------------------------------------
@@ -64,13 +51,11 @@ def compare_versions(current: tuple[dict, dict[str, bytes]], new: tuple[dict, di
     enrollment of one application is a recapture, rare and worth an adjudicator's look when
     anything disagrees. Two versions sharing no modality cannot be compared and are not accepted.
     """
-    (current_manifest, current_files), (new_manifest, new_files) = current, new
-    old_face, new_face = face_embedding(current_manifest), face_embedding(new_manifest)
+    old, recaptured = biometrics(*current), biometrics(*new)
     distance = None
-    if old_face is not None and new_face is not None:
-        distance = float(face_search(new_face, old_face[None], top=1)[1][0])
-    old_fingers = dict(finger_templates(current_manifest, current_files))
-    new_fingers = dict(finger_templates(new_manifest, new_files))
+    if old.face is not None and recaptured.face is not None:
+        distance = float(face_search(recaptured.face, old.face[None], top=1)[1][0])
+    old_fingers, new_fingers = old.fingers, recaptured.fingers
     scores, agree = {}, []
     for position in sorted(old_fingers.keys() & new_fingers.keys()):
         a, b = new_fingers[position], old_fingers[position]

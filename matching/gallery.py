@@ -73,10 +73,6 @@ class Gallery:
         fingers = sum(g.compact_bytes() for g in self._by_position.values()) + self._anywhere.index_bytes()
         return faces + fingers
 
-    @property
-    def persons(self) -> frozenset[str]:
-        return frozenset(self._persons)
-
     def add(self, person: str, record: Biometrics, record_id: str | None = None) -> bool:
         """Add a record's biometrics to ``person`` (a later accepted version adds to the earlier); False
         when ``record_id`` was added before or the record holds nothing to search."""

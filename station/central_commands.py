@@ -10,7 +10,7 @@ from datetime import datetime
 from domain.catalog import render
 
 from .settings import Settings
-from .usage import UsageError
+from .usage import UsageError, password_from_stdin
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> str:
@@ -100,16 +100,10 @@ def cmd_records(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _password(args: argparse.Namespace) -> str:
-    if not args.password_stdin:
-        raise UsageError("officer.password_stdin")
-    return sys.stdin.readline().rstrip("\r\n")
-
-
 def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     from central.staff import add_staff
 
-    member = add_staff(_engine(args, settings), args.name, args.role, _password(args))
+    member = add_staff(_engine(args, settings), args.name, args.role, password_from_stdin(args))
     print(render("officer.added", args.lang, name=member.name, role=member.role), file=sys.stderr)
     return 0
 
@@ -134,7 +128,7 @@ def cmd_adjudication_decide(args: argparse.Namespace, settings: Settings) -> int
     from central.staff import authenticate
 
     engine = _engine(args, settings)
-    member = authenticate(engine, args.name, _password(args))
+    member = authenticate(engine, args.name, password_from_stdin(args))
     print(json.dumps(decide(engine, args.item, args.decision, member)))
     return 0
 

@@ -19,7 +19,7 @@ from domain.catalog import render
 from domain.errors import BiostationError
 
 from .settings import Settings
-from .usage import UsageError
+from .usage import UsageError, password_from_stdin
 
 
 def _say(args: argparse.Namespace, message_id: str, **params: object) -> None:
@@ -45,9 +45,7 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_officer_add(args: argparse.Namespace, settings: Settings) -> int:
     from .station import Station
 
-    if not args.password_stdin:
-        raise UsageError("officer.password_stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = password_from_stdin(args)
     with Station(settings) as station:
         # the station's first account is its supervisor; later ones need a supervisor's name and password
         officer = station.officers.enlist(args.name, args.role, password, _supervisor())

@@ -30,7 +30,7 @@ from matching.fingerprint.matcher import compare_cylinders
 from matching.fingerprint.ridge_flow import OUTSIDE, STEP, RidgeFlow
 from matching.fingerprint.template import Template
 from matching.gallery import Biometrics, Gallery
-from matching.identification import FPIR, flag_probability, fpir_at, tails
+from matching.identification import FPIR, flag_probability, tails
 
 from .fvc import finger_id, list_images
 
@@ -195,8 +195,7 @@ def evaluate(persons: list[ChimericPerson], templates: dict[Path, Template], fac
                       for m in ("face", "finger")},
             "tails_gap": max((abs(p999(sampled[m]) - real[m]) / abs(real[m]) for m in ("face", "finger")
                               if sampled[m]), default=None),
-            "gallery_bytes": gallery.memory_bytes(), "fpir_at_probability": fpir_at(
-                flag_probability(len(gallery), FPIR), len(gallery))}
+            "gallery_bytes": gallery.memory_bytes()}
 
 
 def distractor_tails(probes: list[Biometrics], faces: np.ndarray, fingers: list[dict[int, Template]],
