@@ -8,6 +8,12 @@ for investigation*; the decision, who made it and when are kept on the item and 
 central audit, in one transaction. A pair with a decision is never queued again, nor is a
 pair already waiting; *same person* links the two applications (and a later search of
 either skips the other), and on a held re-enrollment it makes the held version current.
+
+Every staff member's view of an item (what the back office shows beside both persons' photos and
+prints) and every read of the two records' biometric files is written to the central audit, in
+the transaction that reads them: who, which item, which applications and records, when
+(UU 27/2022 asks a controller to account for each processing of specific personal data, which
+biometrics are).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy import Engine, func, select, update
 
 from . import db
 from .staff import StaffMember, audit
-from .store import CentralError, _aware, now_utc
+from .store import CentralError, _aware, _files, now_utc
 
 if TYPE_CHECKING:
     from matching.identification import SearchOutcome
@@ -92,12 +98,52 @@ def items(engine: Engine, state: str = "open", limit: int = 50, offset: int = 0)
     return {"items": [_item_json(r) for r in rows], "total": total}
 
 
-def item(engine: Engine, item_id: int) -> dict:
+def _view(conn, viewer: StaffMember, action: str, row) -> None:
+    audit(conn, viewer.name, action, str(row.id), kind=row.kind, role=viewer.role,
+          applications=[row.application, row.other_application],
+          packets=[p for p in (row.packet_id, row.other_packet_id) if p])
+
+
+def item(engine: Engine, item_id: int, viewer: StaffMember | None = None) -> dict:
+    """One item of the queue; ``viewer``, the staff member it is shown to, is audited (``adjudication.view``).
+
+    ``viewer`` is None only for the system's own reads (``decide`` answering with the decided item,
+    whose decision is audited already); the back office's reads always name who looks.
+    """
     with engine.begin() as conn:
         row = conn.execute(select(db.adjudication_items).where(db.adjudication_items.c.id == item_id)).first()
-    if row is None:
-        raise CentralError(404, "central.no_item", item=item_id)
+        if row is None:
+            raise CentralError(404, "central.no_item", item=item_id)
+        if viewer is not None:
+            _view(conn, viewer, "adjudication.view", row)
     return _item_json(row)
+
+
+def item_biometrics(engine: Engine, item_id: int, viewer: StaffMember) -> dict:
+    """Both records of an item with their biometric files in clear (face record, prints, templates),
+    for the back office's side-by-side comparison; audited (``adjudication.view_biometrics``) in the
+    transaction that decrypts them, so no image leaves the central record without its entry.
+
+    A record whose biometrics the retention policy erased comes back with no files and its tombstone.
+    """
+    import base64
+
+    with engine.begin() as conn:
+        row = conn.execute(select(db.adjudication_items).where(db.adjudication_items.c.id == item_id)).first()
+        if row is None:
+            raise CentralError(404, "central.no_item", item=item_id)
+        records = {}
+        for packet_id in (p for p in (row.packet_id, row.other_packet_id) if p):
+            stored = conn.execute(select(db.records.c.application, db.records.c.manifest, db.records.c.erasure)
+                                  .where(db.records.c.packet_id == packet_id)).first()
+            if stored is None:
+                continue
+            files = _files(conn, packet_id)
+            records[packet_id] = {"application": stored.application, "manifest": json.loads(stored.manifest),
+                                  "files": {n: base64.b64encode(d).decode("ascii") for n, d in sorted(files.items())},
+                                  "erased": json.loads(stored.erasure) if stored.erasure else None}
+        _view(conn, viewer, "adjudication.view_biometrics", row)
+    return {"item": _item_json(row), "records": records}
 
 
 def decide(engine: Engine, item_id: int, decision: str, staff: StaffMember) -> dict:

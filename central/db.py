@@ -88,6 +88,11 @@ records = Table(
     # queued and is retried at the next start), then searched (revision 0003)
     Column("search_status", String(16), nullable=False, server_default="queued"),
     Column("search_note", Text),  # JSON: what was not usable, what the search found
+    # retention (``central.retention``, revision 0004): when a record's biometrics were erased, and the
+    # tombstone saying what was erased, under which rule, by whom; the row itself stays, so the record's
+    # history (and every audit entry naming it) still resolves
+    Column("erased_at", DateTime(timezone=True)),
+    Column("erasure", Text),  # JSON tombstone
 )
 
 record_files = Table(

@@ -35,13 +35,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from domain.applications import SERVICES, new_number
+from domain.applications import SERVICES, check_appointment, check_name, new_number, parse_birth_date
 from domain.errors import BiostationError
 from domain.fingers import FingerPosition
 
 from . import db
 from . import keys as central_keys
-from .wire import OpenedPacket, PacketError, private_bytes
+from .wire import OpenedPacket, PacketError, check_format, private_bytes
 
 log = logging.getLogger("biostation.central")
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -147,6 +147,18 @@ def _load_keys(keys: central_keys.CentralKeys, conn) -> None:
         keys.transport, keys.wrapper, keys.loaded = transport, wrapper, True
 
 
+def record_wrapper(engine: Engine) -> central_keys.KeyWrapper:
+    """What wraps the records' data keys (the KEK in the key directory, or an HSM/KMS)."""
+    return _keys(engine).wrapper
+
+
+def erased_packets(engine: Engine) -> set[str]:
+    """The records whose biometrics retention has erased (``central.retention``)."""
+    r = db.records.c
+    with engine.connect() as conn:
+        return {row.packet_id for row in conn.execute(select(r.packet_id).where(r.erased_at.is_not(None)))}
+
+
 def central_key(engine: Engine) -> X25519PrivateKey:
     """The central record's X25519 key, from its key directory (``central.keys``), made on first use."""
     return _keys(engine).transport
@@ -158,24 +170,31 @@ def clean_name(value: str, field: str) -> str:
     text = unicodedata.normalize("NFC", (value or "").strip())
     if not text or len(text) > 100 or not all(c.isalpha() or c in " '-.," for c in text):
         raise CentralError(422, "central.bad_name", field=field)
+    _refused_as_422(check_name, text)  # punctuation alone ("...") is not a name
     return text
+
+
+def _refused_as_422(check, *args):
+    """``check(*args)``; an applicant's mistake it finds (``domain.applications``) answered 422."""
+    try:
+        return check(*args)
+    except CentralError:
+        raise
+    except BiostationError as exc:
+        raise CentralError(422, exc.message_id, **exc.params) from exc
 
 
 def add_application(engine: Engine, given_name: str, surname: str, birth_date: str, service: str,
                     appointment_at: datetime | None = None) -> str:
     """Register an online application; returns its number (service letter, date, six digits)."""
     given, family = clean_name(given_name, "given_name"), clean_name(surname, "surname")
-    try:
-        born = date.fromisoformat(birth_date)
-    except (TypeError, ValueError) as exc:
-        raise CentralError(422, "central.bad_birth_date", value=birth_date) from exc
-    if born > date.today() or born.year < 1900:
-        raise CentralError(422, "central.bad_birth_date", value=birth_date)
+    born = _refused_as_422(parse_birth_date, birth_date, date.today())
     if service not in SERVICES:
         raise CentralError(422, "central.bad_service", value=service, known=", ".join(SERVICES))
     when = appointment_at or now_utc()
     if when.tzinfo is None:
         raise CentralError(422, "central.naive_time", value=when.isoformat())
+    _refused_as_422(check_appointment, when, now_utc())
     for _ in range(20):
         number = new_number(service, now_utc())
         try:
@@ -271,9 +290,11 @@ class Intake:
 
 
 def validate(opened: OpenedPacket, production: bool) -> dict:
-    """The manifest's promises checked against the header and the files it lists."""
+    """The manifest's promises checked against the header and the files it lists, in a format this
+    release reads (``wire.ACCEPTED_FORMATS``: its own and the one before, so stations can upgrade later)."""
     m = opened.content.manifest
     h = opened.header
+    check_format(m)
     if m.get("packet_id") != h.packet_id or m.get("station_id") != h.station_id:
         raise PacketError(400, "central.packet_mismatch")
     if not isinstance(m.get("application"), str) or not isinstance(m.get("devices"), list):
@@ -505,7 +526,7 @@ def list_records(engine: Engine) -> list[dict]:
         rows = conn.execute(select(db.records.c.packet_id, db.records.c.application, db.records.c.station_id,
                                    db.records.c.received_at, db.records.c.emulated, db.records.c.status,
                                    db.records.c.hold_reason, db.records.c.verification, db.records.c.search_status,
-                                   db.records.c.search_note)
+                                   db.records.c.search_note, db.records.c.erased_at, db.records.c.erasure)
                             .order_by(db.records.c.received_at)).all()
         items = conn.execute(select(db.adjudication_items)
                              .where(db.adjudication_items.c.kind == "possible_duplicate")
@@ -522,7 +543,9 @@ def list_records(engine: Engine) -> list[dict]:
              "status": r.status, "hold_reason": r.hold_reason,
              "verification": json.loads(r.verification) if r.verification else None,
              "search": {"status": r.search_status, **(json.loads(r.search_note) if r.search_note else {})},
-             "flags": by_packet.get(r.packet_id, [])} for r in rows]
+             "flags": by_packet.get(r.packet_id, []),
+             # the tombstone of a record whose biometrics the retention policy erased (``central.retention``)
+             "erased": json.loads(r.erasure) if r.erasure else None} for r in rows]
 
 
 def person_count(engine: Engine) -> int:
@@ -567,9 +590,12 @@ def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, byt
 def all_records(engine: Engine, since: datetime | None = None, accepted_only: bool = False,
                 queued_only: bool = False):
     """Every stored record (received at or after ``since``; only accepted ones, or only those whose search
-    is queued, if asked), oldest first, as ``StoredRecord``: what the 1:N gallery is built from."""
+    is queued, if asked), oldest first, as ``StoredRecord``: what the 1:N gallery is built from.
+
+    Records whose biometrics were erased (``central.retention``) are left out: nothing of them to search.
+    """
     r = db.records.c
-    query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest)
+    query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest).where(r.erased_at.is_(None))
     if since is not None:
         query = query.where(r.received_at >= since)
     if accepted_only:
@@ -596,7 +622,8 @@ class StoredRecord:
 
 
 def add_feedback(engine: Engine, application: str, stars: int, comment: str) -> None:
-    if not isinstance(stars, int) or not 1 <= stars <= 5:
+    # bool is an int in Python: ``"stars": true`` was stored as 1 star
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise CentralError(422, "central.bad_stars")
     if not isinstance(comment, str) or len(comment) > 2000:
         raise CentralError(422, "central.bad_comment")

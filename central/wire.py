@@ -59,10 +59,39 @@ REQUEST_SKEW_S = 300
 _KDF_INFO = b"biostation packet v1"
 _SIGN_CONTEXT = b"biostation-packet-v1\x00"
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+HEADER_VERSIONS = (1,)  # the clear header's "v": the sealing (ECIES, signature) described above
+PACKET_FORMAT = "biostation-record/1"
+"""The manifest's ``format``, what this release's stations write (``enrollment.packet``).
+
+A central record accepts its own format and the one before it (``ACCEPTED_FORMATS``), so a station
+one release behind still delivers to an upgraded central record; a later format is refused naming
+the ones it accepts (``check_format``). Bump it when a manifest field's meaning changes or a field
+becomes required, and keep the old one accepted for a release. Every release so far has written
+``biostation-record/1`` (the release before this one without ``audit_seq``, ``audit_at`` and
+``audit_reanchor``, which the central record reads when present); a manifest without ``format``
+is read as that first version.
+"""
+ACCEPTED_FORMATS = (PACKET_FORMAT,)
+
+
+def check_format(manifest: dict) -> str:
+    """The manifest's format when this central record reads it; a ``PacketError`` 422 naming those it does."""
+    found = manifest.get("format", "biostation-record/1")  # no format: the first one, whatever is current
+    if found not in ACCEPTED_FORMATS:
+        raise PacketError(422, "central.packet_format_unknown", format=str(found)[:64],
+                          accepted=", ".join(ACCEPTED_FORMATS))
+    return found
 
 
 class PacketError(BiostationError, ValueError):
-    """A packet the central record must refuse; ``status`` is the HTTP answer, ``message_id`` the text."""
+    """A packet the central record must refuse; ``status`` is the HTTP answer, ``message_id`` the text.
+
+    ``authenticated`` is true when the refusal came after the packet's signature verified: only
+    then did a registered station send it, and only then does the central record note it in its
+    intake log (anyone can send the others, with any station id).
+    """
+
+    authenticated = False
 
     def __init__(self, status: int, message_id: str, **params: object) -> None:
         super().__init__(message_id, **params)
@@ -197,8 +226,12 @@ def read_header(data: bytes) -> PacketHeader:
         fields = json.loads(raw.decode("utf-8"))
         header = PacketHeader(str(fields["packet_id"]), str(fields["station_id"]),
                               unb64(fields["ephemeral"]), raw)
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        # RecursionError: 4 KB of "[" nest deeper than Python's parser recurses (a 500 before)
         raise PacketError(400, "central.packet_malformed", reason="bad header") from exc
+    if fields.get("v", 1) not in HEADER_VERSIONS:  # a later sealing: refused by name, not as undecryptable
+        raise PacketError(400, "central.packet_version_unknown", version=str(fields.get("v"))[:16],
+                          accepted=", ".join(map(str, HEADER_VERSIONS)))
     if not (header.packet_id.isalnum() and len(header.packet_id) == 32) or len(header.ephemeral) != 32:
         raise PacketError(400, "central.packet_malformed", reason="bad packet id or key")
     return header
@@ -231,7 +264,12 @@ def open_sealed(data: bytes, central_key: X25519PrivateKey,
         signer.verify(signature, _to_be_signed(header.packet_id, header.station_id, payload))
     except InvalidSignature as exc:
         raise PacketError(401, "central.packet_bad_signature") from exc
-    return OpenedPacket(header, unpack_content(payload), hashlib.sha256(payload).hexdigest())
+    try:
+        content = unpack_content(payload)
+    except PacketError as exc:
+        exc.authenticated = True  # the station signed what it sent
+        raise
+    return OpenedPacket(header, content, hashlib.sha256(payload).hexdigest())
 
 
 # -- signed requests -------------------------------------------------------------------------

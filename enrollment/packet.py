@@ -21,13 +21,14 @@ import numpy as np
 import wsq  # noqa: F401  (registers the WSQ codec with Pillow)
 from PIL import Image
 
+from central.wire import PACKET_FORMAT
 from matching.fingerprint.iso19794_2 import encode_record
 
 from .iso19794_5 import FaceRecord, encode_face_record
 from .nist import NistFinger, build_transaction
 from .record import EnrollmentRecord
 
-FORMAT = "biostation-record/1"
+FORMAT = PACKET_FORMAT  # the wire format's version lives with the wire format (``central.wire``), read by both sides
 
 
 def wsq_bytes(pixels: np.ndarray) -> bytes:

@@ -133,6 +133,39 @@ def cmd_adjudication_decide(args: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+def _passphrase(args: argparse.Namespace) -> str:
+    """A backup's passphrase, from standard input only (``--passphrase-stdin``: arguments show in the process list)."""
+    if not args.passphrase_stdin:
+        raise UsageError("central.passphrase_stdin")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from central.backup import backup
+
+    passphrase = _passphrase(args)  # before anything else: a refused passphrase leaves no file
+    summary = backup(_engine(args, settings), args.out, passphrase)
+    print(json.dumps(summary.as_json()))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from central.backup import restore
+
+    passphrase = _passphrase(args)
+    summary = restore(_engine(args, settings), args.file, passphrase)
+    print(json.dumps(summary.as_json()))
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    from central.retention import RetentionPolicy, run
+
+    policy = RetentionPolicy.load(args.policy)
+    print(json.dumps(run(_engine(args, settings), policy, dry_run=args.dry_run, actor="retention (command line)")))
+    return 0
+
+
 def add_parsers(sub) -> None:
     central = sub.add_parser("central", help="the central application record").add_subparsers(
         dest="what", required=True)
@@ -197,3 +230,24 @@ def add_parsers(sub) -> None:
     decision.add_argument("--name", required=True, help="the adjudicator's account")
     decision.add_argument("--password-stdin", action="store_true")
     decision.set_defaults(func=cmd_adjudication_decide)
+
+    keys_help = ("the key directory (default: BIOSTATION_CENTRAL_KEYS, else beside a SQLite file; "
+                 "required with PostgreSQL)")
+    saving = central.add_parser("backup", help="the database and its keys in one passphrase-encrypted file")
+    saving.add_argument("--db")
+    saving.add_argument("--keys", metavar="DIR", help=keys_help)
+    saving.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (never replaced)")
+    saving.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase from standard input")
+    saving.set_defaults(func=cmd_backup)
+    restoring = central.add_parser("restore", help="a backup into an empty database and key directory")
+    restoring.add_argument("file", metavar="FILE")
+    restoring.add_argument("--db")
+    restoring.add_argument("--keys", metavar="DIR", help=keys_help)
+    restoring.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase from standard input")
+    restoring.set_defaults(func=cmd_restore)
+    retention = central.add_parser("retention", help="erase biometrics past their retention period (UU 27/2022)")
+    retention.add_argument("--db")
+    retention.add_argument("--keys", metavar="DIR", help=keys_help)
+    retention.add_argument("--policy", metavar="FILE", help="a TOML file whose [retention] table sets the periods")
+    retention.add_argument("--dry-run", action="store_true", help="say what would be erased; change nothing")
+    retention.set_defaults(func=cmd_retention)

@@ -41,7 +41,7 @@ class EmbeddedCentral:
         self.url = f"http://127.0.0.1:{port}"
         app = BodyLimit(create_app(self.engine), MAX_PACKET_BYTES)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    lifespan="off"))
+                                                    lifespan="off", server_header=False))
         self.server.install_signal_handlers = lambda: None  # the window owns the signals
         self.thread = threading.Thread(target=self.server.run, name="embedded central", daemon=True)
         self.thread.start()

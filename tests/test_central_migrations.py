@@ -173,3 +173,23 @@ def test_revision_0003_turns_each_old_flag_pair_into_one_queue_item(central_db, 
     assert json.loads(items[0].scores) == {"legacy": {"face": 0.8, "finger": 0.07}}
     assert status == "searched"  # searched when it arrived: not queued again
     assert "duplicate_flags" not in inspect(engine).get_table_names()
+
+
+def test_revision_0004_adds_the_retention_tombstone_and_erases_nothing(central_db, engine):
+    """Records kept by an office before retention existed have erased nothing: both columns empty."""
+    at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+    with engine.begin() as conn:
+        command.upgrade(config(conn), "0003")
+        conn.execute(text("INSERT INTO applications VALUES ('A1', 'Siti', 'R', '1990-01-01', 'passport', :at, :at)"),
+                     {"at": at})
+        conn.execute(text("INSERT INTO stations VALUES ('s1', 'counter', :key, :at)"), {"key": b"k" * 32, "at": at})
+        conn.execute(text("INSERT INTO records (packet_id, application, station_id, digest, received_at, manifest, "
+                          "emulated) VALUES ('p1', 'A1', 's1', 'd', :at, '{}', false)"), {"at": at})
+        command.upgrade(config(conn), "head")
+        row = conn.execute(text("SELECT status, erased_at, erasure FROM records")).one()
+    assert tuple(row) == ("accepted", None, None)
+    assert {"erased_at", "erasure"} <= {c["name"] for c in inspect(engine).get_columns("records")}
+    with engine.begin() as conn:  # and back: the columns go, the record stays
+        command.downgrade(config(conn), "0003")
+        assert conn.execute(text("SELECT packet_id FROM records")).scalars().all() == ["p1"]
+    assert "erased_at" not in {c["name"] for c in inspect(engine).get_columns("records")}

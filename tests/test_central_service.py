@@ -126,10 +126,10 @@ def test_tampered_packets_are_refused_logged_and_not_stored(setup, synthetic_fin
                       signing_key(station.home), reg.central_key)
     assert _post(central.url, mismatched).status_code == 400
     assert store.record_count(engine) == 0
+    # only the packet the station really signed is noted in the intake log: anyone can send the others
+    # (they are logged, rate-limited; tests/test_hardening_low.py)
     refused = [e for e in store.intake_events(engine) if e["outcome"] == "refused"]
-    assert len(refused) == 5
-    assert {e["detail"] for e in refused} >= {"central.packet_undecryptable", "central.packet_bad_signature",
-                                               "central.station_unknown"}
+    assert [(e["station_id"], e["packet_id"]) for e in refused] == [(reg.station_id, pid)]
     # the genuine packet still goes through afterwards
     assert station.flush().delivered == 1
     assert store.record_count(engine) == 1
@@ -199,9 +199,10 @@ def test_feedback_and_templates_for_registered_stations_only(setup, synthetic_fi
     assert err.value.status == 422
     refused = [e for e in store.intake_events(engine) if e["outcome"] == "request_refused"]
     assert refused == []
+    rows = len(store.intake_events(engine))
     assert httpx.get(central.url + f"/api/v1/applications/{application['number']}/templates",
                      headers={"x-station-id": "nobody"}, timeout=10).status_code == 403
-    assert [e["outcome"] for e in store.intake_events(engine)][-1] == "request_refused"
+    assert len(store.intake_events(engine)) == rows  # an unknown station adds no row (issue 27)
 
 
 def test_production_mode_refuses_emulated_devices(setup, synthetic_fingers):
