@@ -4,18 +4,27 @@ No ICAO gate here, only enough to compare: a face found and landmarked, a finger
 with extractable minutiae. Liveness runs where the station requires it (always at the
 kiosk). The decision is the fused score's (``fusion``); the result names each score so
 the officer sees why.
+
+The finger is judged by NFIQ 2 before it is compared (``rate_finger``), at the policy's own
+``finger_min_nfiq2``, as at enrollment: a print below it is one the matcher often fails on
+(docs/accuracy.md, "Finger image quality: NFIQ 2"), and at a kiosk a failed comparison sends the
+applicant to an officer, while a refused capture only asks for another placement, with NFIQ 2's
+feedback as the instruction (the same ``finger.poor_quality_*`` messages as enrollment). Once the
+policy's attempts are used up the best capture is compared anyway: the comparison's threshold, not
+the gate, holds the false-match rate, and a 1:1 check has no exception path to fall back on.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
 
 from domain.fingers import FingerPosition
+from drivers.scanner import FingerImage
 from matching.face.detection import detect
 from matching.face.embedding import distance, encode, landmarks
 from matching.face.liveness import LivenessChallenge, Observation
@@ -23,6 +32,7 @@ from matching.face.liveness import State as LiveState
 from matching.fingerprint.extractor import extract
 from matching.fingerprint.iso19794_2 import decode_record
 from matching.fingerprint.matcher import compare
+from matching.fingerprint.nfiq2 import nfiq2
 
 from .fusion import FUSED_THRESHOLD, fuse
 
@@ -38,6 +48,7 @@ class VerificationResult:
     threshold: float
     finger: str | None
     reason: str | None = None  # catalog id when there was no decision
+    finger_nfiq2: int | None = None  # NFIQ 2 of the print compared (None: no print rated)
 
     def as_json(self) -> dict:
         def r(v):
@@ -45,7 +56,28 @@ class VerificationResult:
 
         return {"decision": self.decision, "face_score": r(self.face_score), "finger_score": r(self.finger_score),
                 "fused_score": r(self.fused_score), "threshold": self.threshold, "finger": self.finger,
-                "reason": self.reason}
+                "reason": self.reason, "finger_nfiq2": self.finger_nfiq2}
+
+
+@dataclass(frozen=True)
+class FingerRating:
+    """One capture of the enrolled finger judged by NFIQ 2, and what the kiosk does next.
+
+    ``compare``: go on to the comparison with ``image`` (this capture, or the best one once the
+    attempts are used up). Otherwise ``message_id`` with ``params`` is the instruction for the next
+    placement (``finger.poor_quality_*``, as at enrollment), unless ``exhausted`` too: NFIQ 2 could
+    rate none of the captures, there is nothing to compare, and the decision is the face's alone.
+    """
+
+    image: FingerImage
+    quality: int  # NFIQ 2 (0–100) of the image to compare, else of this capture
+    minimum: int  # the policy's finger_min_nfiq2
+    compare: bool
+    message_id: str | None = None  # catalog id of the instruction after a refused capture
+    params: dict = field(default_factory=dict)  # finger, quality, minimum
+    feedback: tuple[str, ...] = ()  # NFIQ 2's actionable feedback codes for this capture
+    attempt: int = 1
+    exhausted: bool = False  # the policy's attempts are used up
 
 
 LandmarkSource = Callable[[np.ndarray], tuple[object, np.ndarray] | None]  # rgb -> (box, 68 landmarks)
@@ -91,6 +123,9 @@ class Verification:
         self.face_distance: float | None = None
         self.reason: str | None = None
         self.result: VerificationResult | None = None
+        self.finger_ratings: list[FingerRating] = []  # every capture of the finger, in order
+        self.finger_nfiq2: int | None = None  # NFIQ 2 of the print compared
+        self._best_finger: tuple[int, FingerImage] | None = None
         fingers = enrolled.get("fingers") or []
         # the enrolled finger to ask for, decoded once (the kiosk reads ``finger`` on every frame)
         self.finger_template, self.finger = None, None
@@ -132,7 +167,32 @@ class Verification:
             rgb, box = self.face_frame
             self.face_found(encode(rgb, box).descriptor)
 
+    def rate_finger(self, image: FingerImage, minimum: int, attempts: int) -> FingerRating:
+        """NFIQ 2 of one capture against ``minimum`` (the policy's ``finger_min_nfiq2``), out of
+        ``attempts`` (``finger_attempts``). About 100 ms: call it off a window's thread."""
+        rated = nfiq2(image.pixels, image.dpi)  # never raises: an unusable image scores 0 with a reason
+        if self._best_finger is None or rated.score > self._best_finger[0]:
+            self._best_finger = (rated.score, image)
+        attempt = len(self.finger_ratings) + 1
+        params = {"finger": self.finger.slug if self.finger else None, "quality": rated.score, "minimum": minimum}
+        if rated.score >= minimum:
+            rating = FingerRating(image, rated.score, minimum, True, None, params, rated.feedback, attempt)
+        elif attempt < max(1, attempts):
+            rating = FingerRating(image, rated.score, minimum, False, rated.message_id, params, rated.feedback,
+                                  attempt)
+        else:
+            best_score, best = self._best_finger
+            # a print NFIQ 2 could not rate at all (blank, smeared) has nothing to compare
+            rating = FingerRating(best, best_score, minimum, best_score > 0, rated.message_id, params,
+                                  rated.feedback, attempt, exhausted=True)
+        if rating.compare:
+            self.finger_nfiq2 = rating.quality
+        self.finger_ratings.append(rating)
+        return rating
+
     def finger_image(self, pixels: np.ndarray, dpi: int) -> VerificationResult:
+        if self.finger_nfiq2 is None:  # not rated on the way (``biostation verify``): say what was compared
+            self.finger_nfiq2 = nfiq2(pixels, dpi).score
         score = compare(extract(pixels, dpi), self.finger_template)
         return self.finish(score)
 
@@ -144,7 +204,7 @@ class Verification:
         self.step = VerifyStep.DONE
         self.result = VerificationResult("match" if fused.accepted else "no_match", self.face_distance, finger_score,
                                          fused.fused, FUSED_THRESHOLD, self.finger.slug if self.finger else None,
-                                         self.reason)
+                                         self.reason, self.finger_nfiq2 if finger_score is not None else None)
         return self.result
 
     def _decide(self, decision: str, reason: str) -> VerifyGuidance:

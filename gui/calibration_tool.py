@@ -1,4 +1,9 @@
-"""The technician's calibration tool: camera and sensor procedures, results, saving the profile."""
+"""The technician's calibration tool: camera and sensor procedures, results, saving the profile.
+
+The sensor check's test capture is rated by NFIQ 2 inside the procedure (``station.calibration``),
+on a job thread like every procedure here; the window shows the check labelled NFIQ 2 and says
+whether it passed the policy's threshold and, if not, why, in the window's language.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from calibration.sensor import check_message
 from domain.catalog import render_error
 from station.calibration import Calibration
 
@@ -40,6 +46,7 @@ class CalibrationTool(QMainWindow):
         self.technician = None
         self.result = None  # the last camera calibration (station.calibration.CameraCalibration)
         self.report = None  # its HTML report
+        self.sensor_result: dict | None = None  # the last sensor check (its JSON)
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         # login
@@ -128,6 +135,8 @@ class CalibrationTool(QMainWindow):
         self.run_camera.setText(self.tr("ui.calibrate_camera"))
         self.run_sensor.setText(self.tr("ui.calibrate_sensor"))
         self.save.setText(self.tr("ui.save_profile"))
+        if self.sensor_result is not None:
+            self._show_sensor(self.sensor_result)
 
     def login(self) -> None:
         def done(officer) -> None:
@@ -151,7 +160,17 @@ class CalibrationTool(QMainWindow):
         for c in checks:
             item = QListWidgetItem(f"{'✔' if c['passed'] else '✘'}  {c['name']}: {c['value']}  ({c['limit']})")
             item.setForeground(QColor(PASS if c["passed"] else FAIL))
+            said = check_message(c, self.lang.code)
+            if said:  # the NFIQ 2 check's pass or fail and its reason, also under the list
+                item.setToolTip(said)
             self.checks.addItem(item)
+
+    def _show_sensor(self, result: dict) -> None:
+        """The checks, the baud rate and level set, and the test capture's NFIQ 2 sentence."""
+        self._show_checks(result["checks"])
+        lines = [self.tr("ui.sensor_result", baud=result["baud"], level=result["security_level"])]
+        lines += [said for c in result["checks"] if (said := check_message(c, self.lang.code))]
+        self.message.setText("\n".join(lines))
 
     def _show_plots(self, figures: list[tuple[str, str]]) -> None:
         while self.plots.count():
@@ -182,6 +201,7 @@ class CalibrationTool(QMainWindow):
         def done(calibrated) -> None:
             self.busy.hide()
             self.result = calibrated
+            self.sensor_result = None  # the list now shows the camera's checks
             result = calibrated.result
             self._show_checks(result.checks)
             self._show_plots(result.figures)
@@ -214,7 +234,7 @@ class CalibrationTool(QMainWindow):
 
         def done(result) -> None:
             self.busy.hide()
-            self._show_checks(result["checks"])
-            self.message.setText(self.tr("ui.sensor_result", baud=result["baud"], level=result["security_level"]))
+            self.sensor_result = result
+            self._show_sensor(result)
 
         run_job(self.procedure.sensor, self.scanner, on_done=done, on_error=self._failed)

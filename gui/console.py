@@ -378,7 +378,7 @@ class FingerPage(Page):
         self.reason.clear()
         for reason in ("missing", "injured"):
             self.reason.addItem(self.tr(f"name.reason.{reason}"), reason)
-        self.quality.setFormat(self.tr("ui.quality_format", minimum=self.console.policy.finger_min_quality))
+        self.quality.setFormat(self.tr("ui.quality_format", minimum=self.console.policy.finger_min_nfiq2))
 
     @property
     def fingers(self):

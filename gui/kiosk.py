@@ -4,6 +4,10 @@ Touch-first: large targets and text, high contrast, Bahasa Indonesia by default 
 English one tap away on every screen. It shows nothing about anyone but the person in
 front of it (not even their name before they are verified), returns to the start after
 inactivity, and sends anyone it cannot verify to an officer.
+
+Each finger capture is rated by NFIQ 2 on a job thread against the policy's
+``finger_min_nfiq2`` before it is compared (``Verification.rate_finger``); a refused capture
+shows NFIQ 2's feedback as the instruction for the next placement, in the words enrollment uses.
 """
 
 from __future__ import annotations
@@ -214,27 +218,55 @@ class VerifyScreen(Screen):
 
         when_ready(described, found, self.kiosk.show_error)
 
-    def capture_finger(self) -> None:
+    def capture_finger(self, instruction: str | None = None) -> None:
+        """Wait for the enrolled finger; ``instruction``: what the last refused capture said to do."""
         identity = self.kiosk.identity
-        finger = self.check.finger
+        check = self.check
+        finger = check.finger
         if finger is None or self.kiosk.scanner is None:
             run_job(identity.finish, None, on_done=self.kiosk.show_result, on_error=self.failed)
             return
-        self.instruction.setText(self.tr("sensor.place_finger", finger=finger))
+        self.instruction.setText(instruction or self.tr("sensor.place_finger", finger=finger))
         self.progress.setValue(0)
         self.progress.show()
+        policy = identity.policy
 
         def captured(image) -> None:
-            run_job(identity.wait_for_lift)
-            scored = identity.score_finger(image)
-            if scored is None:
-                run_job(identity.finish_with, image, on_done=self.kiosk.show_result, on_error=self.failed)
-            else:
-                when_ready(scored, lambda score: run_job(identity.finish, score, on_done=self.kiosk.show_result,
-                                                         on_error=self.failed), self.failed)
+            # NFIQ 2 takes about 100 ms: on a job thread, never on this one
+            run_job(check.rate_finger, image, policy.finger_min_nfiq2, policy.finger_attempts,
+                    on_done=rated, on_error=self.failed)
+
+        def rated(rating) -> None:
+            if self.check is not check:  # the kiosk has moved on (closed, or back home)
+                return
+            if rating.compare:
+                self.compare_finger(rating.image)
+            elif not rating.exhausted:  # NFIQ 2's feedback is the instruction for the next placement
+                said = self.tr(rating.message_id, **rating.params)
+                self.instruction.setText(said)
+
+                def again(_lifted) -> None:
+                    if self.check is check:
+                        self.capture_finger(said)
+
+                run_job(identity.wait_for_lift, on_done=again, on_error=self.failed)
+            else:  # nothing NFIQ 2 could rate in any attempt: the face decides alone
+                run_job(identity.wait_for_lift)
+                run_job(identity.finish, None, on_done=self.kiosk.show_result, on_error=self.failed)
 
         run_job(identity.capture_finger, on_done=captured, on_error=self.failed,
                 on_progress=lambda f: self.progress.setValue(int(f * 100)))
+
+    def compare_finger(self, image) -> None:
+        """The print passed NFIQ 2 (or is the best of the attempts): compare it with the enrolled one."""
+        identity = self.kiosk.identity
+        run_job(identity.wait_for_lift)
+        scored = identity.score_finger(image)
+        if scored is None:
+            run_job(identity.finish_with, image, on_done=self.kiosk.show_result, on_error=self.failed)
+        else:
+            when_ready(scored, lambda score: run_job(identity.finish, score, on_done=self.kiosk.show_result,
+                                                     on_error=self.failed), self.failed)
 
     def failed(self, exc) -> None:
         self.instruction.setText(render_error(exc, self.lang.code))

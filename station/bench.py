@@ -47,6 +47,27 @@ def fingerprint_figures(repeats: int = 20) -> dict:
         "cylinders_ms_median": _median_ms(lambda: make_cylinders(ta), repeats),
         "compare_genuine_us_median": 1000 * _median_ms(lambda: compare_cylinders(ca, ca2), repeats * 5),
         "compare_impostor_us_median": 1000 * _median_ms(lambda: compare_cylinders(ca, cb), repeats * 5),
+    } | nbis_figures(a, a2, b, repeats)
+
+
+def nbis_figures(a: np.ndarray, a2: np.ndarray, b: np.ndarray, repeats: int) -> dict:
+    """NIST's mindtct and bozorth3 on the same three impressions, timed the same way, so that our
+    extraction and comparison times stand beside the reference's from the same machine and minute.
+
+    bozorth3 is slow on these generated prints (0.2–0.5 s a pair where real prints take ~1 ms: their
+    regular ridges give it very many compatible minutia pairs to link), so it is timed over fewer
+    repeats; its time on real prints is ``make eval``'s ``nbis.compare_us_median``."""
+    import cv2
+
+    from matching.evaluation.nbis_baseline import new_extractor
+
+    extractor = new_extractor()
+    pngs = [cv2.imencode(".png", image)[1].tobytes() for image in (a, a2, b)]
+    na, na2, nb = (extractor.extract_minutiae(png) for png in pngs)
+    return {
+        "nbis_extract_ms_median": _median_ms(lambda: extractor.extract_minutiae(pngs[0]), repeats),
+        "bozorth3_genuine_us_median": 1000 * _median_ms(lambda: na.compare(na2), max(3, repeats // 4)),
+        "bozorth3_impostor_us_median": 1000 * _median_ms(lambda: na.compare(nb), max(3, repeats // 4)),
     }
 
 

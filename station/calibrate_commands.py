@@ -13,10 +13,17 @@ from .settings import Settings
 from .usage import UsageError
 
 
-def _print_checks(checks: list[dict]) -> None:
+def _print_checks(checks: list[dict], language: str) -> None:
+    """One line per check; a check with its own sentence (the sensor's NFIQ 2: passed or failed, and
+    why) says it below, in the technician's language."""
+    from calibration.sensor import check_message
+
     for check in checks:
         print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['value']} ({check['limit']})",
               file=sys.stderr)
+        said = check_message(check, language)
+        if said:
+            print(f"      {said}", file=sys.stderr)
 
 
 def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,7 +44,7 @@ def cmd_calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
             out["profile_path"] = str(procedure.save_profile(done))
             print(render("calibration.profile_saved", args.lang, id=done.result.profile.id, device=args.device_id),
                   file=sys.stderr)
-    _print_checks(done.result.checks)
+    _print_checks(done.result.checks, args.lang)
     if done.unreadable:  # left out of the fit; named so the technician can replace them
         print(render("calibration.unreadable_skipped", args.lang, count=len(done.unreadable),
                      names=", ".join(done.unreadable)), file=sys.stderr)
@@ -61,7 +68,7 @@ def cmd_calibrate_sensor(args: argparse.Namespace, settings: Settings) -> int:
     print(render("calibration.sensor_steps", args.lang), file=sys.stderr)
     with Station(settings) as station, open_scanner(args.scanner) as scanner:
         result = Calibration(station).sensor(scanner, args.security_level)
-    _print_checks(result["checks"])
+    _print_checks(result["checks"], args.lang)
     text = json.dumps(result)
     if args.json:
         Path(args.json).write_text(text)

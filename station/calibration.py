@@ -16,6 +16,7 @@ from calibration.geometry import parse_board
 from calibration.profile import save_profile
 from calibration.report import write_report
 from calibration.sensor import run_sensor_calibration
+from enrollment.policy import load_policy
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,13 @@ class Calibration:
                                   device=profile.device_id)
         return path
 
-    def sensor(self, scanner, security_level: int = 3) -> dict:
-        result = run_sensor_calibration(scanner, security_level)
+    def sensor(self, scanner, security_level: int = 3, min_nfiq2: int | None = None) -> dict:
+        """The sensor procedures; the test capture's NFIQ 2 is judged by the office's own
+        ``finger_min_nfiq2`` (from ``station.toml``, as enrollment and the kiosk read it) unless given."""
+        if min_nfiq2 is None:
+            min_nfiq2 = load_policy(self.station.settings.config_path).finger_min_nfiq2
+        result = run_sensor_calibration(scanner, security_level, min_nfiq2=min_nfiq2)
         self.station.audit.record(self.technician, "calibration.sensor", None, passed=result["passed"],
-                                  baud=result.get("baud"), level=result.get("security_level"))
+                                  baud=result.get("baud"), level=result.get("security_level"),
+                                  nfiq2=result["nfiq2"]["score"], min_nfiq2=min_nfiq2)
         return result

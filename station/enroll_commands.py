@@ -179,7 +179,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             scanner = open_scanner(args.scanner)
             check = IdentityCheck(station, policy, "counter", camera, scanner, face_timeout_s=args.face_timeout)
             result = check.run(args.application, camera_frames(camera, check.face_timeout_s),
-                               on_finger=lambda p: _say(args, "sensor.place_finger", finger=p))
+                               on_finger=lambda p: _say(args, "sensor.place_finger", finger=p),
+                               on_refused=lambda r: _say(args, r.message_id, **r.params))
         finally:
             camera.close()
             if scanner is not None:

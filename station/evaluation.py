@@ -33,13 +33,19 @@ FINGER_TARGETS = {
     "FVC2002_DB1_B": 0.020, "FVC2002_DB2_B": 0.013, "FVC2002_DB3_B": 0.040,
     "FVC2000_DB1_B": 0.050, "FVC2000_DB2_B": 0.045, "FVC2000_DB3_B": 0.050,
     "FVC2004_DB1_B": 0.050, "FVC2004_DB3_B": 0.022,
-    "FVC2002_DB1_B+zfm": 0.035, "FVC2002_DB2_B+zfm": 0.023,
+    "FVC2002_DB1_B+zfm": 0.030, "FVC2002_DB2_B+zfm": 0.020,  # on the ZFM view centred on the print
 }
 FACE_TARGETS = {"accuracy": 0.993, "tar_at_far_0_001": 0.95, "failures_to_enroll": 0,
                 "encode_ms_median": 400.0}
 HIGHER_IS_BETTER = {"accuracy", "tar_at_far_0_001", "rank1"}
 EXTRACT_MS_TARGET = 100.0
 COMPARE_US_TARGET = 500.0
+
+# NBIS (mindtct + bozorth3) scores every run's pairs beside ours, both views: a few minutes on CI's
+# 2 cores (docs/decisions.md, 2026-12-06, gives the measured times). No floor is set on it: it is the
+# anchor the targets are stated against, and the table gives our EER over its.
+BASELINE = "nbis"
+RATIO_TARGET = 0.5  # the issue's "twice as accurate as NBIS", set by set
 
 # the floor rule (eval/floors.toml says it in words): a run's EER floor is its measured EER plus
 # SET_MARGIN; the mean EER over all runs is floored at its measured value rounded up to MEAN_STEP
@@ -57,8 +63,10 @@ def progress_bar(total: int, desc: str | None) -> tqdm:
 
 def evaluate_fingerprint_sets(folders: Iterable[str | Path], sensor: str | None = None,
                               dpi: int | None = None, progress: str | None = "FVC protocol",
+                              baseline: str | None = None,
                               ) -> tuple[dict[str, dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """The FVC protocol on each folder, seen natively or through ``sensor`` ("zfm").
+    """The FVC protocol on each folder, seen natively or through ``sensor`` ("zfm"); with
+    ``baseline="nbis"`` NBIS scores the same pairs too (each set's ``nbis`` figures).
 
     Returns the figures and the (genuine, impostor) scores, both by folder name. ``progress``
     is the progress bar's label (None: no bar). A folder that does not exist is a UsageError.
@@ -72,9 +80,9 @@ def evaluate_fingerprint_sets(folders: Iterable[str | Path], sensor: str | None 
             raise UsageError("cli.no_folder", folder=str(folder))
     figures: dict[str, dict] = {}
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    with progress_bar(sum(work_units(f) for f in folders), progress) as bar:
+    with progress_bar(sum(work_units(f, baseline) for f in folders), progress) as bar:
         for folder in folders:
-            result = evaluate_folder(folder, dpi, sensor, progress=bar.update)
+            result = evaluate_folder(folder, dpi, sensor, progress=bar.update, baseline=baseline)
             figures[result.name] = result.figures
             curves[result.name] = (result.genuine, result.impostor)
     return figures, curves
@@ -216,9 +224,9 @@ def run_fingerprints(data: Path, out: Path) -> tuple[dict, list[str]]:
     if not folders:
         raise SystemExit(f"make eval: no fingerprint sets with mated pairs in {sets_dir}")
     native, native_curves = evaluate_fingerprint_sets(
-        folders, progress="fingerprints (FVC protocol, native images)")
+        folders, progress="fingerprints (FVC protocol, native images, NBIS beside)", baseline=BASELINE)
     zfm, zfm_curves = evaluate_fingerprint_sets(
-        folders, "zfm", progress="fingerprints (FVC protocol, ZFM view)")
+        folders, "zfm", progress="fingerprints (FVC protocol, ZFM view, NBIS beside)", baseline=BASELINE)
     results = native | {name + "+zfm": figures for name, figures in zfm.items()}
     write_json(out / "fingerprints.json", {"sets": results})
     plots = [det_plot(native_curves, out / "det_fingerprints.png", "DET, FVC sets (native images)"),
@@ -341,27 +349,51 @@ def check_fingerprints(results: dict, floors: dict, mean_floor: float | None) ->
 def table(results: dict, floors: dict | None = None, mean_floor: float | None = None) -> str:
     # the interval says how far a set's EER moves by chance (metrics.eer_interval): a figure
     # and a target or floor closer than that are not told apart by the set
+    # NBIS's two columns when a run carries its figures (make eval's always do)
     floors = floors or {}
+    with_nbis = any("nbis" in f for f in results.values())
     lines = ["| set | EER | target | floor | EER, 90 % interval over fingers | FMR100 | FMR1000 | ZeroFMR "
-             "| extract ms | compare µs |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| extract ms | compare µs |" + (" NBIS EER | ours / NBIS |" if with_nbis else ""),
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if with_nbis else "")]
     for key, f in results.items():
         target = FINGER_TARGETS.get(key)
         tgt = f"{target:.1%}" if target is not None else "–"
         met = "" if target is None else (" ✓" if f["eer"] <= target else " ✗")
         floor = floors.get(key, {}).get("eer")
         low, high = f.get("eer_interval90", (float("nan"), float("nan")))
+        nbis_eer = f.get("nbis", {}).get("eer")
         lines.append(
             f"| {key} | {f['eer']:.2%}{met} | {tgt} | {_shown(floor)} | {low:.2%}–{high:.2%} "
             f"| {f['fmr100']:.2%} | {f['fmr1000']:.2%} | {f['zero_fmr']:.2%} "
             f"| {f['extract_ms_median']:.0f} | {f['compare_us_median']:.0f} |"
+            + (f" {_shown(nbis_eer)} | {_ratio(f.get('eer_ratio_nbis'), nbis_eer is not None)} |" if with_nbis else "")
         )
     mean, runs = mean_eer(results)
     rated = [f for f in results.values() if f.get("eer") is not None]
     rates = " | ".join(f"{np.mean([f[k] for f in rated]):.2%}" if rated else "–"
                        for k in ("fmr100", "fmr1000", "zero_fmr"))
-    lines.append(f"| mean over {runs} runs | {mean:.2%} | – | {_shown(mean_floor)} | – | {rates} | – | – |")
+    ratio, ratios = mean_ratio(results)
+    nbis_mean = [f["nbis"]["eer"] for f in rated if f.get("nbis", {}).get("eer") is not None]
+    over = f" over {ratios} runs" if ratios else ""
+    nbis_cells = (f" {_shown(float(np.mean(nbis_mean)) if nbis_mean else None)} | {_ratio(ratio, bool(ratios))}{over} |"
+                  if with_nbis else "")
+    lines.append(f"| mean over {runs} runs | {mean:.2%} | – | {_shown(mean_floor)} | – | {rates} | – | – |"
+                 + nbis_cells)
     return "\n".join(lines)
+
+
+def mean_ratio(results: dict) -> tuple[float | None, int]:
+    """The mean of our EER over NBIS's across the runs that have one (NBIS's EER above 0), and how many."""
+    ratios = [f["eer_ratio_nbis"] for f in results.values() if f.get("eer_ratio_nbis") is not None]
+    return (float(np.mean(ratios)) if ratios else None), len(ratios)
+
+
+def _ratio(ratio: float | None, measured: bool) -> str:
+    """The ratio with the issue's target marked (✓ at most RATIO_TARGET); "–" without NBIS, "n/a" when
+    NBIS's EER is 0 (no ratio exists)."""
+    if ratio is None:
+        return "n/a" if measured else "–"
+    return f"{ratio:.2f}{' ✓' if ratio <= RATIO_TARGET else ' ✗'}"
 
 
 def _shown(floor: float | None) -> str:
@@ -383,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     mean_floor = floors.get("fingerprints_mean", {}).get("eer")
     print(table(results, set_floors, mean_floor))
     print(f"extraction target ≤ {EXTRACT_MS_TARGET:.0f} ms, comparison target ≤ {COMPARE_US_TARGET:.0f} µs;"
-          f" DET plots: {', '.join(plots)}")
+          f" ours / NBIS target ≤ {RATIO_TARGET} a set (no floor); DET plots: {', '.join(plots)}")
     failures = check_fingerprints(results, set_floors, mean_floor)
     faces = run_faces(data, out)
     print(face_table(faces))

@@ -20,6 +20,7 @@ from domain.fingers import FingerPosition
 from drivers.scanner import FingerImage, Progress
 from enrollment.policy import Policy
 from enrollment.verification import (
+    FingerRating,
     LandmarkSource,
     Verification,
     VerificationResult,
@@ -89,8 +90,10 @@ class IdentityCheck:
         return result
 
     def run(self, number: str, frames: Iterator[tuple[np.ndarray, float]],
-            on_finger: Callable[[FingerPosition], None] | None = None, seed: int | None = None) -> VerificationResult:
-        """The whole check, blocking: what ``biostation verify`` runs."""
+            on_finger: Callable[[FingerPosition], None] | None = None, seed: int | None = None,
+            on_refused: Callable[[FingerRating], None] | None = None) -> VerificationResult:
+        """The whole check, blocking: what ``biostation verify`` runs. A capture under the policy's NFIQ 2
+        is refused (``on_refused`` says why) and taken again, up to ``finger_attempts``, as at the kiosk."""
         check = self.begin(number, self.enrolled(number), seed)
         for rgb, t in frames:
             check.observe(rgb, t)
@@ -104,11 +107,18 @@ class IdentityCheck:
         check.describe_face()
         if check.finger is None or self.scanner is None:
             return self.finish(None)
-        if on_finger:
-            on_finger(check.finger)
-        image = self.capture_finger()
-        self.wait_for_lift()
-        return self.finish_with(image)
+        while True:  # the kiosk's NFIQ 2 gate (``Verification.rate_finger``), attempt by attempt
+            if on_finger:
+                on_finger(check.finger)
+            image = self.capture_finger()
+            self.wait_for_lift()
+            rating = check.rate_finger(image, self.policy.finger_min_nfiq2, self.policy.finger_attempts)
+            if rating.compare:
+                return self.finish_with(rating.image)
+            if rating.exhausted:  # NFIQ 2 could rate none of them: the face decides alone
+                return self.finish(None)
+            if on_refused:
+                on_refused(rating)
 
 
 def camera_frames(camera, deadline_s: float, read_timeout: float = 2.0) -> Iterator[tuple[np.ndarray, float]]:

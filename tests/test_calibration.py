@@ -19,12 +19,15 @@ from calibration.geometry import calibrate_folder, central_grid, undistortion_di
 from calibration.profile import CameraProfile, load_profile, save_profile
 from calibration.sharpness import gaussian_mtf50, slanted_edge_image, slanted_edge_mtf
 from calibration.synthetic import TrueCamera, distort_image, random_poses, render_board, webcam
+from domain.catalog import render
 from drivers.scanner import DeviceInfo
 from enrollment.face_capture import FaceCapture
+from enrollment.policy import Policy
 from matching.face.icao import check_photo
 
 from .conftest import run_cli
 from .faces import astronaut, face_of, studio
+from .fingers import faint_first_impression
 
 GEOMETRY = ("eye_distance", "yaw", "roll", "centred")
 
@@ -189,18 +192,51 @@ def test_face_geometry_passes_only_after_the_profile(tmp_path, station_home):
     assert all(c.passed for c in with_profile.checks if c.name in GEOMETRY)
 
 
-def test_sensor_procedures_on_the_emulator(synthetic_fingers):
-    from calibration.sensor import blank_frame_checks, run_sensor_calibration
+def test_sensor_procedures_on_the_emulator(synthetic_fingers, tmp_path):
+    from calibration.sensor import NFIQ2_CHECK, blank_frame_checks, check_message, run_sensor_calibration
     from drivers import open_scanner
 
+    minimum = Policy().finger_min_nfiq2
     with open_scanner(f"zfm-sim:{synthetic_fingers}") as scanner:
-        result = run_sensor_calibration(scanner, security_level=4)
+        result = run_sensor_calibration(scanner, security_level=4, min_nfiq2=minimum)
         assert result["emulated"] and result["security_level"] == 4
         assert result["baud"] == 115200 and all(v is not None for v in result["upload_seconds"].values())
         assert result["passed"], result["checks"]
         names = {c["name"] for c in result["checks"]}
-        assert {"blank noise", "blank uniformity", "dynamic range on a finger", "template library"} <= names
+        assert {"blank noise", "blank uniformity", "dynamic range on a finger", NFIQ2_CHECK,
+                "template library"} <= names
+    # the test capture's NFIQ 2 against the policy's threshold, in the checks and on its own in the JSON
+    nfiq = {c["name"]: c for c in result["checks"]}[NFIQ2_CHECK]
+    assert nfiq["passed"] and nfiq["value"] >= minimum and nfiq["limit"] == f"≥ {minimum}"
+    assert result["nfiq2"]["score"] == nfiq["value"] and result["nfiq2"]["minimum"] == minimum
+    assert result["nfiq2"]["passed"] and result["nfiq2"]["instruction"] is None
+    assert result["nfiq2"]["message"]["en"] == check_message(nfiq, "en") and "passed" in check_message(nfiq, "en")
+    assert "lulus" in result["nfiq2"]["message"]["id"]
     # a smudged window: one dark blotch makes the blank frame uneven
     smudged = np.full((288, 256), 230, np.uint8)
     smudged[100:160, 80:140] = 120
     assert not {c.name: c.passed for c in blank_frame_checks(smudged)}["blank uniformity"]
+
+
+def test_sensor_check_fails_a_dry_test_print_at_the_policys_nfiq2(synthetic_fingers, tmp_path, station_home):
+    """``biostation calibrate sensor`` as a technician runs it: the threshold is the one in the
+    station's policy, and a failing test capture says why, in English and Bahasa Indonesia."""
+    station_home.mkdir(parents=True, exist_ok=True)
+    (station_home / "station.toml").write_text('[station]\nlanguage = "en"\n\n[policy]\nfinger_min_nfiq2 = 25\n')
+    dry = faint_first_impression(synthetic_fingers, tmp_path / "dry")
+    out = tmp_path / "sensor.json"
+    done = run_cli("calibrate", "sensor", "--scanner", f"zfm-sim:{dry}", "--json", str(out))
+    assert done.returncode == 1, done.stderr  # the sensor check failed
+    result = json.loads(out.read_text())
+    nfiq = {c["name"]: c for c in result["checks"]}["NFIQ 2 of the test capture"]
+    assert not nfiq["passed"] and nfiq["limit"] == "≥ 25" and nfiq["value"] < 25
+    assert result["nfiq2"]["minimum"] == 25 and not result["nfiq2"]["passed"]
+    assert "too_light" in result["nfiq2"]["feedback"]
+    assert result["nfiq2"]["instruction"] == "finger.poor_quality_too_light"
+    english = render("calibration.sensor_nfiq2_failed", "en", quality=nfiq["value"], minimum=25,
+                     instruction=render("finger.poor_quality_too_light", "en", finger="test",
+                                        quality=nfiq["value"], minimum=25))
+    assert result["nfiq2"]["message"]["en"] == english and "too light" in english
+    assert english in done.stderr  # printed under the check's FAIL line
+    assert "FAIL  NFIQ 2 of the test capture" in done.stderr
+    assert "terlalu terang" in result["nfiq2"]["message"]["id"] and "gagal" in result["nfiq2"]["message"]["id"]

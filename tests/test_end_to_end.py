@@ -15,6 +15,7 @@ import pytest
 
 from .conftest import run_cli
 from .faces import astronaut, camera_folder, studio
+from .fingers import faint_first_impression
 
 PASSWORDS = {"BIOSTATION_PASSWORD": "officer-pass", "BIOSTATION_SUPERVISOR": "budi",
              "BIOSTATION_SUPERVISOR_PASSWORD": "supervisor-pass"}
@@ -77,6 +78,13 @@ def test_enroll_deliver_verify_offline_and_duplicates(central, synthetic_fingers
     assert verified.returncode == 0, verified.stderr
     result = json.loads(verified.stdout)
     assert result["decision"] == "match" and result["fused_score"] >= result["threshold"]
+    assert 0 < result["finger_nfiq2"] <= 100  # the NFIQ 2 of the print that was compared, beside its score
+    # at the counter as at the kiosk, a dry print is refused with what to do, and taken again
+    dry = faint_first_impression(synthetic_fingers, tmp_path / "dry")
+    again = run_cli("verify", "--application", first, "--camera", camera, "--scanner", f"zfm-sim:{dry}",
+                    "--central", central.url)
+    assert again.returncode == 0, again.stderr
+    assert "too light" in again.stderr and json.loads(again.stdout)["decision"] == "match"
     # someone else: no face in front of the camera, another finger on the sensor
     empty = "file:" + str(camera_folder(tmp_path / "empty", np.full((480, 640, 3), 128, np.uint8)))
     stranger = run_cli("verify", "--application", first, "--camera", empty, "--scanner", "zfm-sim:?seed=99",

@@ -79,18 +79,20 @@ def test_packet_layout_lists_every_file_and_nist_reparses(synthetic_fingers):
 
 
 def test_finger_sequence_two_impressions_sequence_check_and_quality(synthetic_fingers):
-    policy = Policy(finger_min_quality=30)
+    policy = Policy(finger_min_nfiq2=30)
     seq = FingerSequence((FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX), policy)
     step = seq.submit(_image(synthetic_fingers, 1, 1, FingerPosition.RIGHT_THUMB))
-    assert step.outcome is FingerOutcome.FIRST_TAKEN and step.quality >= 30
+    assert step.outcome is FingerOutcome.FIRST_TAKEN and step.quality >= 30  # NFIQ 2
     step = seq.submit(_image(synthetic_fingers, 1, 2, FingerPosition.RIGHT_THUMB))
     assert step.outcome is FingerOutcome.ACCEPTED and seq.current is FingerPosition.RIGHT_INDEX
     # the applicant puts the thumb down again for the index: caught
     step = seq.submit(_image(synthetic_fingers, 1, 3, FingerPosition.RIGHT_INDEX))
     assert step.outcome is FingerOutcome.SAME_AS_OTHER and step.params["other"] == "right-thumb"
-    # a blank sensor: poor quality
+    # a blank sensor: poor quality, and NFIQ 2's feedback says nothing was on the glass
     blank = FingerImage(np.full((288, 256), 230, np.uint8), 500, FingerPosition.RIGHT_INDEX, SENSOR)
-    assert seq.submit(blank).outcome is FingerOutcome.POOR_QUALITY
+    step = seq.submit(blank)
+    assert step.outcome is FingerOutcome.POOR_QUALITY and step.quality == 0
+    assert step.message_id == "finger.poor_quality_uniform" and step.feedback == ("uniform",)
     # two different fingers in a row: inconsistent, and the attempts are used up (fingers 2
     # and 4: three of the 16 pairs of the generator's fingers 2 and 3 score above the
     # 0.1 % FMR threshold, false matches the threshold allows for)
@@ -100,6 +102,25 @@ def test_finger_sequence_two_impressions_sequence_check_and_quality(synthetic_fi
     seq.keep_best("tired applicant")
     assert seq.done and [e.reason for e in seq.exceptions] == ["quality"]
     assert [r.position for r in seq.results] == [FingerPosition.RIGHT_THUMB, FingerPosition.RIGHT_INDEX]
+
+
+def test_finger_gate_is_nfiq2_with_its_feedback_and_refuses_noise_nfiq2_would_pass(synthetic_fingers):
+    thumb = _image(synthetic_fingers, 1, 1, FingerPosition.RIGHT_THUMB)
+    # a gate above the print's NFIQ 2 refuses it and says by how much
+    seq = FingerSequence((FingerPosition.RIGHT_THUMB,), Policy(finger_min_nfiq2=95))
+    step = seq.submit(thumb)
+    assert step.outcome is FingerOutcome.POOR_QUALITY and step.params["minimum"] == 95
+    assert step.message_id.startswith("finger.poor_quality") and 0 < step.quality < 95
+    # a faint (dry) print: NFIQ 2 says too light, the instruction follows
+    faint = (255 - (255 - thumb.pixels.astype(np.float32)) * 0.08).astype(np.uint8)
+    step = seq.submit(FingerImage(faint, 500, FingerPosition.RIGHT_THUMB, SENSOR))
+    assert step.message_id == "finger.poor_quality_too_light" and "too_light" in step.feedback
+    # uniform noise scores about 30 in NFIQ 2 (it rates prints, it does not find them): refused anyway
+    noise = np.random.default_rng(0).integers(0, 256, (288, 256)).astype(np.uint8)
+    seq = FingerSequence((FingerPosition.RIGHT_THUMB,), Policy(finger_min_nfiq2=1))
+    step = seq.submit(FingerImage(noise, 500, FingerPosition.RIGHT_THUMB, SENSOR))
+    assert step.outcome is FingerOutcome.POOR_QUALITY and step.message_id == "finger.not_a_print"
+    assert step.quality > 1
 
 
 def test_flow_order_consent_guardian_and_approval(synthetic_fingers):

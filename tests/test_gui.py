@@ -40,6 +40,7 @@ from station.settings import load_settings
 from station.station import Station
 
 from .faces import astronaut, camera_folder, face_of, studio
+from .fingers import faint_first_impression
 
 WAIT = 60_000
 
@@ -129,7 +130,8 @@ def test_console_login_enroll_submit(qtbot, office, synthetic_fingers, workers):
         console.close()
 
 
-def test_kiosk_verifies_a_live_person_and_refuses_a_photo(qtbot, office, synthetic_fingers, workers, portrait):
+def test_kiosk_verifies_a_live_person_and_refuses_a_photo(qtbot, office, synthetic_fingers, workers, portrait,
+                                                         tmp_path):
     station, engine, number, camera = office
     record = sample_record(station.applications().lookup(number), station.registration.station_id,
                            synthetic_fingers)
@@ -152,7 +154,9 @@ def test_kiosk_verifies_a_live_person_and_refuses_a_photo(qtbot, office, synthet
         return landmarks_of
 
     lang = Language("id")
-    with open_scanner(f"zfm-sim:{synthetic_fingers}?first=5") as scanner:
+    # the applicant's first placement at the kiosk is a dry finger's (impression 5 wraps to 1, made faint)
+    dry = faint_first_impression(synthetic_fingers, tmp_path / "dry")
+    with open_scanner(f"zfm-sim:{dry}?first=5") as scanner:
         kiosk = Kiosk(station, lang, camera, scanner, workers, liveness_seed=3, landmarks_of=scripted(3, True))
         qtbot.addWidget(kiosk)
         kiosk.showFullScreen()
@@ -168,6 +172,15 @@ def test_kiosk_verifies_a_live_person_and_refuses_a_photo(qtbot, office, synthet
         qtbot.waitUntil(lambda: kiosk.screen == "result", timeout=WAIT)
         assert kiosk.result.decision == "match", kiosk.result
         assert kiosk.screens["result"].verdict.text() == "Identity confirmed."
+        # NFIQ 2 refused the dry print before any comparison and asked, in enrollment's words, for another
+        refused, kept = kiosk.verification.finger_ratings
+        minimum = Policy().finger_min_nfiq2
+        assert not refused.compare and refused.quality < minimum and "too_light" in refused.feedback
+        assert refused.message_id == "finger.poor_quality_too_light"
+        assert kiosk.screens["verify"].instruction.text() == render(
+            "finger.poor_quality_too_light", "en", finger="right-thumb", quality=refused.quality, minimum=minimum)
+        assert "too light" in kiosk.screens["verify"].instruction.text()
+        assert kept.compare and kept.quality >= minimum and kiosk.result.finger_nfiq2 == kept.quality
         kiosk.screens["result"].feedback.click()
         kiosk.screens["feedback"].stars[4].click()
         qtbot.waitUntil(lambda: kiosk.screen == "home", timeout=WAIT)
@@ -211,11 +224,31 @@ def test_calibration_tool_saves_the_profile(qtbot, tmp_path, station_home, synth
     qtbot.waitUntil(lambda: load_profile(station.home, "opencv-0") is not None, timeout=WAIT)
     profile = load_profile(station.home, "opencv-0")
     assert profile is not None and profile.id == tool.result.profile.id
-    assert any(e.action == "calibration.profile_saved" for e in station.audit.entries(actor="tono"))
+    # the profile's file is written before its audit entry, on the job's thread: wait for both
+    qtbot.waitUntil(lambda: any(e.action == "calibration.profile_saved" for e in station.audit.entries(actor="tono")),
+                    timeout=WAIT)
     # the window leaves the same report and audit entry as ``biostation calibrate camera``
     assert tool.report is not None and tool.report.exists()
     assert any(e.action == "calibration.camera" for e in station.audit.entries(actor="tono"))
     tool.close()
+    # the sensor check with a dry test print: NFIQ 2 below the policy's threshold, labelled and explained
+    with open_scanner(f"zfm-sim:{faint_first_impression(synthetic_fingers, tmp_path / 'dry')}") as scanner:
+        tool = CalibrationTool(station, Language("en"), None, scanner)
+        qtbot.addWidget(tool)
+        tool.technician = station.officers.authenticate("tono", "technician-pass")
+        tool.run_sensor.click()
+        qtbot.waitUntil(lambda: tool.sensor_result is not None, timeout=WAIT)
+        minimum = Policy().finger_min_nfiq2
+        shown = [tool.checks.item(i) for i in range(tool.checks.count())]
+        nfiq = next(item for item in shown if "NFIQ 2" in item.text())
+        assert nfiq.text().startswith("✘  NFIQ 2 of the test capture: ") and f"(≥ {minimum})" in nfiq.text()
+        assert "too light" in nfiq.toolTip() and "failed" in tool.message.text()
+        assert tool.sensor_result["nfiq2"]["instruction"] == "finger.poor_quality_too_light"
+        tool.language.click()  # Bahasa Indonesia: the same result, said again
+        assert "terlalu terang" in tool.message.text() and "gagal" in tool.message.text()
+        entry = next(e for e in station.audit.entries(actor="tono") if e.action == "calibration.sensor")
+        assert not entry.detail["passed"] and entry.detail["min_nfiq2"] == minimum
+        tool.close()
     station.close()
 
 

@@ -81,7 +81,7 @@ def test_capture_returns_the_sensor_image_with_progress(scanner, emulator, synth
     assert seen[-1] == 1.0 and len(seen) > 100 and seen == sorted(seen)
     from drivers.zfm.fingers import read_gray
 
-    expected = nibbles_to_gray(zfm_nibbles(read_gray(emulator.fingers.image_path(2, 3))))
+    expected = nibbles_to_gray(zfm_nibbles(read_gray(emulator.fingers.image_path(2, 3)), 500))
     assert np.array_equal(image.pixels, expected)
 
 
@@ -170,5 +170,5 @@ def test_simulated_applicant_presents_position_n_as_the_nth_finger(synthetic_fin
 
         for image, impression in ((first, 2), (second, 3)):
             path = s.emulator.fingers.image_path(3, impression)
-            assert np.array_equal(image.pixels, nibbles_to_gray(zfm_nibbles(read_gray(path))))
+            assert np.array_equal(image.pixels, nibbles_to_gray(zfm_nibbles(read_gray(path), 500)))
         assert s.info.emulated

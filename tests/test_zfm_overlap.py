@@ -36,22 +36,29 @@ def test_no_alignment_when_a_template_is_empty(synthetic_fingers):
     assert align(make_cylinders(t), make_cylinders(Template(t.width, t.height))) == (0.0, None)
 
 
-def test_a_window_shares_all_of_itself_and_less_the_further_the_finger_moved(synthetic_fingers):
+def test_the_window_follows_the_finger_and_shares_only_what_both_impressions_show(synthetic_fingers):
     finger = _print(synthetic_fingers)
 
-    def placed(row: int) -> np.ndarray:
-        """The finger ``row`` px down a tall sensor, whose window is its middle 288 rows."""
+    def placed(row: int, rows: slice = slice(None)) -> np.ndarray:
+        """The finger's ``rows`` laid ``row`` px down a tall sensor (white elsewhere)."""
         image = np.full((finger.shape[0] + 400, finger.shape[1]), 255, np.uint8)
-        image[row : row + finger.shape[0]] = finger
+        part = finger[rows]
+        image[row : row + part.shape[0]] = part
         return image
 
-    top = windowed_print(placed(0), 500)  # the window sees the print's lower part
+    top = windowed_print(placed(0), 500)
     assert shared_share(top, top, Alignment(0.0, np.zeros(2))) == 1.0
-    # B's point (x, y) is the finger's (x, y - row): in A's frame, ``row`` px up
-    near = shared_share(top, windowed_print(placed(250), 500), Alignment(0.0, np.array([0.0, -250.0])))
-    assert 0.1 < near < 0.7  # A sees finger rows 256–399, B 6–293
-    # 400 px down, the window sees only the print's upper part, none of what A's sees
-    assert shared_share(top, windowed_print(placed(400), 500), Alignment(0.0, np.array([0.0, -400.0]))) == 0.0
+    # B's point (x, y) is the finger's (x, y - row): in A's frame, ``row`` px up. The window is
+    # centred on the print wherever it lies, so it sees the same part of the finger (the image's
+    # centre saw 10–70 % of it 250 px down and none of it 400 px down)
+    for row in (250, 400):
+        moved = windowed_print(placed(row), 500)
+        assert shared_share(top, moved, Alignment(0.0, np.array([0.0, -float(row)]))) > 0.9
+    # impressions that show different parts of the finger (its upper, its lower rows, each where it
+    # lies on the finger) share none of it
+    upper, lower = windowed_print(placed(0, np.s_[:150]), 500), windowed_print(placed(220, np.s_[220:]), 500)
+    assert upper.visible.any() and lower.visible.any()
+    assert shared_share(upper, lower, Alignment(0.0, np.zeros(2))) < 0.05
 
 
 def test_measure_folder_counts_every_genuine_pair(synthetic_fingers):

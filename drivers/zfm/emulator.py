@@ -100,14 +100,17 @@ class ZfmEmulator:
         self.captures = 0  # images taken, for tests and reports
 
     # -- presentation ---------------------------------------------------------------
-    def place_image(self, gray: np.ndarray) -> None:
+    def place_image(self, gray: np.ndarray, dpi: float = 500) -> None:
+        """Lay ``gray`` (taken at ``dpi``) on the glass: the sensor sees its ZFM view, the window
+        centred on the print (``zfm_image``), exactly what ``eval --sensor zfm`` scores of it."""
+        nibbles = zfm_nibbles(gray, dpi)
         with self._lock:
-            self._finger = zfm_nibbles(gray)
+            self._finger = nibbles
 
     def place(self, finger: str | int, impression: int = 1) -> None:
         if self.fingers is None:
             raise ValueError("this emulator has no finger images")
-        self.place_image(read_gray(self.fingers.image_path(finger, impression)))
+        self.place_image(read_gray(self.fingers.image_path(finger, impression)), self.fingers.dpi)
 
     def lift(self) -> None:
         with self._lock:
@@ -253,7 +256,7 @@ class ZfmEmulator:
     def _gen_img(self, args: bytes) -> list[bytes]:
         if self.present_auto and self.fingers is not None:
             images = self.fingers.all_images
-            self.place_image(read_gray(images[self._auto_index % len(images)]))
+            self.place_image(read_gray(images[self._auto_index % len(images)]), self.fingers.dpi)
             self._auto_index += 1
         if self._finger is None:
             # the sensor still scans: its image buffer holds the empty window (what a

@@ -1,4 +1,5 @@
-"""The fingers an emulated sensor can be touched with: a folder of ``<finger>_<impression>`` images."""
+"""The fingers an emulated sensor can be touched with: a folder of ``<finger>_<impression>`` images,
+at the resolution its ``dpi.txt`` gives (500 without one), read as ``eval fingerprints`` reads it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from matching.evaluation.fvc import EvaluationInputError, folder_dpi
 from matching.images import ImageTooLarge, read_image
 
 from ..errors import BadImageSource
@@ -21,6 +23,7 @@ class FingerSet:
 
     folder: Path
     fingers: dict[str, list[Path]]
+    dpi: int = 500  # of every image: the emulator resamples them to the sensor's 500 dpi
 
     @property
     def finger_ids(self) -> list[str]:
@@ -53,7 +56,12 @@ def load_finger_set(folder: Path) -> FingerSet:
             fingers.setdefault(finger, []).append(path)
     if not fingers:
         raise BadImageSource(folder=str(folder), suffixes=" ".join(IMAGE_SUFFIXES))
-    return FingerSet(folder, {k: sorted(v) for k, v in fingers.items()})
+    try:
+        # the eval's own reading of dpi.txt, so that the sensor shows a file as --sensor zfm scores it
+        dpi = folder_dpi(folder, None)
+    except EvaluationInputError as exc:
+        raise BadImageSource(exc.message_id, **exc.params) from exc
+    return FingerSet(folder, {k: sorted(v) for k, v in fingers.items()}, dpi)
 
 
 def read_gray(path: Path) -> np.ndarray:

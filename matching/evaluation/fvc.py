@@ -79,16 +79,23 @@ def folder_dpi(folder: Path, override: int | None) -> int:
     return int(value)
 
 
-def _extract_one(job: tuple[str, int, str | None]) -> tuple[Template, float]:
-    path, dpi, sensor = job
+def evaluation_image(path: str | Path, dpi: int, sensor: str | None) -> tuple[np.ndarray, int]:
+    """The gray image a matcher is given for ``path``, and its resolution: the file as it is, or
+    with ``sensor == "zfm"`` what a ZFM would deliver of it. One function, so that the NBIS
+    baseline (``nbis_baseline``) sees exactly the image our extractor sees."""
     gray = read_image(path, "fingerprint", cv2.IMREAD_GRAYSCALE)
     if gray is None:
         raise ValueError(f"cannot read {path}")
     if sensor == "zfm":
-        # what the ZFM delivers: a 256×288 crop at the sensor's 500 dpi, 4 bits a pixel
-        if dpi != 500:
-            gray = cv2.resize(gray, None, fx=500 / dpi, fy=500 / dpi, interpolation=cv2.INTER_AREA)
-        gray, dpi = zfm_view(gray), 500
+        # what the ZFM delivers (DESIGN.md's ZFM view, the emulator's pixels too): at the sensor's
+        # 500 dpi, the 256×288 window centred on the print, 4 bits a pixel
+        gray, dpi = zfm_view(gray, dpi), 500
+    return gray, dpi
+
+
+def _extract_one(job: tuple[str, int, str | None]) -> tuple[Template, float]:
+    path, dpi, sensor = job
+    gray, dpi = evaluation_image(path, dpi, sensor)
     started = time.perf_counter()
     template = extract(gray, dpi)
     return template, (time.perf_counter() - started) * 1000
@@ -123,9 +130,18 @@ def _compare_chunk(pairs: list[tuple[int, int]]) -> tuple[list[float], list[floa
     return scores, micros
 
 
+BASELINES = ("nbis",)
+
+
 def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = None,
                     workers: int | None = None,
-                    progress: Callable[[int], None] | None = None) -> SetResult:
+                    progress: Callable[[int], None] | None = None,
+                    baseline: str | None = None) -> SetResult:
+    """The FVC protocol on ``folder``; with ``baseline="nbis"`` the same pairs of the same images
+    are also scored by NIST's mindtct + bozorth3, under ``figures["nbis"]`` with the same keys, and
+    ``figures["eer_ratio_nbis"]`` is our EER over NBIS's (the issue's target: at most 0.5)."""
+    if baseline is not None and baseline not in BASELINES:
+        raise ValueError(f"unknown baseline {baseline!r}; known: {', '.join(BASELINES)}")
     images = list_images(folder)
     if len(images) < 2:
         raise ValueError(f"{folder} holds fewer than two fingerprint images")
@@ -145,7 +161,6 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
     templates = [t for t, _ in extracted]
     ids = [finger_id(p) for p in images]
     pairs = [(j, i) for i in range(len(images)) for j in range(i + 1, len(images))]
-    is_genuine = np.array([ids[a] == ids[b] for a, b in pairs])
     chunks = [pairs[k : k + 200] for k in range(0, len(pairs), 200)]
     scores: list[float] = []
     micros: list[float] = []
@@ -156,24 +171,47 @@ def evaluate_folder(folder: Path, dpi: int | None = None, sensor: str | None = N
             micros += chunk_micros
             if progress:
                 progress(len(chunk_scores))
-    s = np.array(scores)
-    genuine, impostor = s[is_genuine], s[~is_genuine]
+    figures, genuine, impostor = pair_figures(np.array(scores), pairs, ids, [ms for _, ms in extracted], micros)
+    figures["dpi"] = resolution
+    figures["images"] = len(images)
+    if baseline == "nbis":
+        from .nbis_baseline import score_pairs
+
+        nbis = score_pairs(jobs, pairs, workers, progress)
+        figures["nbis"], _, _ = pair_figures(nbis.scores, pairs, ids, nbis.extract_ms, nbis.compare_us)
+        figures["nbis"]["failed_extractions"] = nbis.failed
+        figures["eer_ratio_nbis"] = eer_ratio(figures.get("eer"), figures["nbis"].get("eer"))
+    return SetResult(folder.name, figures, genuine, impostor)
+
+
+def pair_figures(scores: np.ndarray, pairs: list[tuple[int, int]], ids: list[str], extract_ms: list[float],
+                 compare_us: list[float]) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The set's figures from one matcher's scores of ``pairs``: computed here once for every matcher
+    (ours, the NBIS baseline), so that both sides' EERs and intervals are the same computation."""
+    scores = np.asarray(scores, float)
+    is_genuine = np.array([ids[a] == ids[b] for a, b in pairs], bool)
+    genuine, impostor = scores[is_genuine], scores[~is_genuine]
     if len(genuine) and len(impostor):
-        figures = summary(genuine, impostor)
+        figures: dict = summary(genuine, impostor)
         finger = {f: k for k, f in enumerate(sorted(set(ids)))}
         pair_fingers = np.array([(finger[ids[a]], finger[ids[b]]) for a, b in pairs])
         figures["eer_interval90"] = list(eer_interval(
             genuine, impostor, pair_fingers[is_genuine, 0], pair_fingers[~is_genuine]))
     else:
         figures = {"genuine": int(len(genuine)), "impostor": int(len(impostor))}
-    figures["extract_ms_median"] = float(np.median([ms for _, ms in extracted]))
-    figures["compare_us_median"] = float(np.median(micros))
-    figures["dpi"] = resolution
-    figures["images"] = len(images)
-    return SetResult(folder.name, figures, genuine, impostor)
+    figures["extract_ms_median"] = float(np.median(extract_ms)) if len(extract_ms) else float("nan")
+    figures["compare_us_median"] = float(np.median(compare_us)) if len(compare_us) else float("nan")
+    return figures, genuine, impostor
 
 
-def work_units(folder: Path) -> int:
-    """Images plus pairs: what a progress bar for ``evaluate_folder`` counts."""
+def eer_ratio(ours: float | None, theirs: float | None) -> float | None:
+    """Our EER over the baseline's; None when either has none or the baseline's is 0 (no ratio)."""
+    if ours is None or theirs is None or theirs <= 0:
+        return None
+    return float(ours) / float(theirs)
+
+
+def work_units(folder: Path, baseline: str | None = None) -> int:
+    """Images plus pairs, twice with a baseline: what a progress bar for ``evaluate_folder`` counts."""
     n = len(list_images(folder))
-    return n + n * (n - 1) // 2
+    return (n + n * (n - 1) // 2) * (2 if baseline else 1)
