@@ -20,7 +20,7 @@ run: venv
 
 # numba compiles the comparison kernel once into its cache, before anything times a comparison
 kernel: venv
-	$(BIN)/python -m matching.fingerprint.kernel
+	$(BIN)/python -m matching.fingerprint.cylinder_kernel && $(BIN)/python -m matching.fingerprint.kernel
 
 test: venv kernel
 	$(BIN)/ruff check .

@@ -46,10 +46,20 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from domain.errors import BiostationError
-from matching.gallery import Biometrics, Gallery
+from matching.gallery import Biometrics
 from matching.identification import FPIR, Candidate
 
-from .shards import ADD_TIMEOUT_S, SEARCH_TIMEOUT_S, START_TIMEOUT_S, Entry, Shard, ShardFailed, one_core_each
+from .shards import (
+    ADD_TIMEOUT_S,
+    SEARCH_TIMEOUT_S,
+    SNAPSHOT_TIMEOUT_S,
+    START_TIMEOUT_S,
+    Entry,
+    Shard,
+    ShardFailed,
+    ShardWork,
+    one_core_each,
+)
 
 log = logging.getLogger("biostation.central")
 
@@ -395,24 +405,12 @@ def connect(address: str, shards: int) -> None:
 
 
 # -- the shards ---------------------------------------------------------------------------------------
-class GalleryActor:
+class GalleryActor(ShardWork):
     """One shard in a Ray actor: what ``shards._serve_shard`` does in a worker process."""
 
     def __init__(self, fpir: float) -> None:
         one_core_each()
-        self.gallery = Gallery(fpir=fpir)
-
-    def add(self, entries: Sequence[Entry]) -> int:
-        return sum(self.gallery.add(person, record, record_id) for record_id, person, record in entries)
-
-    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int) -> tuple[Candidate, ...]:
-        return self.gallery.search(probe, excluded, gallery_size).candidates
-
-    def persons(self) -> int:
-        return len(self.gallery)
-
-    def pid(self) -> int:
-        return os.getpid()
+        super().__init__(fpir)
 
 
 def shard_name(index: int, shards: int) -> str:
@@ -445,11 +443,22 @@ class RayShard:
     def add(self, entries: Sequence[Entry]) -> int:
         return self._call(self.actor.add, (list(entries),), ADD_TIMEOUT_S)
 
-    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int) -> tuple[Candidate, ...]:
-        return self._call(self.actor.search, (probe, excluded, gallery_size), SEARCH_TIMEOUT_S)
+    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int,
+               other_positions: bool = True) -> tuple[Candidate, ...]:
+        return self._call(self.actor.search, (probe, excluded, gallery_size, other_positions), SEARCH_TIMEOUT_S)
 
     def persons(self) -> int:
         return self._call(self.actor.persons, (), SEARCH_TIMEOUT_S)
+
+    def contents(self) -> tuple[list[str], list[str]]:
+        return self._call(self.actor.contents, (), SEARCH_TIMEOUT_S)
+
+    def save(self, path: Path, key: bytes) -> int:
+        """On the actor's machine: ``path`` is a directory there (shared storage, or each node's own disk)."""
+        return self._call(self.actor.save, (path, key), SNAPSHOT_TIMEOUT_S)
+
+    def load(self, path: Path, key: bytes) -> int:
+        return self._call(self.actor.load, (path, key), SNAPSHOT_TIMEOUT_S)
 
     def close(self) -> None:
         """A healthy actor is left to the other centrals that use it (it dies with the process that made

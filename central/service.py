@@ -2,10 +2,14 @@
 
 Every station call except registration and packet delivery is a signed request
 (``wire.sign_request``); a packet proves its origin by its own signature. Bodies are
-read under a hard size limit before anything parses them, and every refusal is a
-JSON ``{"error": message_id, "params": {...}}`` with a 4xx status (the station renders
-it in its officer's language from the shared catalog), logged to the intake log when
-it concerns a packet.
+read under a hard size limit before anything parses them, whatever their framing
+(``Content-Length`` or chunked), JSON is refused past a nesting depth before it is
+parsed, and every refusal is a JSON ``{"error": message_id, "params": {...}}`` with a
+4xx status (the station renders it in its officer's language from the shared catalog).
+The intake log (a database table) records what *authenticated* stations did and were
+refused; a request that fails authentication is only logged, rate-limited, so that
+anyone on the network cannot grow the database. Every answer carries the security
+headers of :data:`SECURITY_HEADERS`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -24,21 +29,76 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from . import adjudication, staff, store
+from . import adjudication, snapshots, staff, store
+from . import keys as central_keys
+from .http_guard import quiet_floods
 from .keys import KeysError
 from .wire import MAX_PACKET_BYTES, PacketError, b64, open_sealed, public_bytes, read_header, verify_request
 
 log = logging.getLogger("biostation.central")
+# refusals of requests that failed authentication: anyone can cause them, so they go to the log only
+# and rate-limited (``http_guard.quiet_floods`` filters this logger), never to the intake-log table
+refusals = logging.getLogger("biostation.central.http")
 PERSONS_PER_WORKER = 50_000  # with no --workers: a gallery shard (a worker process) per this many persons
 CATCH_UP_OVERLAP = timedelta(seconds=60)  # records committed late by another process are still seen
 RETRY_S = 10
 RETRY_QUEUED_S = 300  # a search that could not run is tried again after this long without new records
+SNAPSHOT_EVERY_S = 3600  # the gallery's snapshot is written again after this long, if it has grown
 PACKET_TYPE = "application/vnd.biostation.packet"
 MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # our bodies nest 2 levels; Python's parser recurses and dies near 1000
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+# Sent with every answer of the API (none of it is a page to frame, sniff, cache or refer from): the
+# applications, templates and refusals it returns are personal data. A response that sets one of
+# these itself (a future HTML page with its own policy) keeps its own.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+
+
+def _with_security_headers(headers: list) -> list:
+    have = {bytes(name).lower() for name, _value in headers}
+    return list(headers) + [(name, value) for name, value in SECURITY_HEADERS if name not in have]
+
+
+class SecurityHeaders:
+    """ASGI middleware: add :data:`SECURITY_HEADERS` to every response the wrapped app starts.
+
+    Outermost in ``create_app``'s own stack; the answers made outside it (the 413 of
+    :class:`BodyLimit`, the JSON 500 of an unexpected error) add the same headers themselves.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=_with_security_headers(message.get("headers") or []))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:
-    """ASGI middleware: refuse a body larger than ``limit`` bytes before the app reads it."""
+    """ASGI middleware: refuse a body larger than ``limit`` bytes before the app reads it.
+
+    A declared ``Content-Length`` over the limit is refused from the head. Every other body, and
+    above all one without a length (``Transfer-Encoding: chunked``), is read here, counted as it
+    arrives and refused with 413 as soon as it passes the limit; only a body within it is handed to
+    the app (which reads it whole anyway). Refusing from inside the app's own read does not work:
+    the framework turns any exception raised there into a 500 before this middleware sees it.
+    """
 
     def __init__(self, app, limit: int) -> None:
         self.app = app
@@ -50,44 +110,58 @@ class BodyLimit:
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return await _too_large(send)
-        seen, gone = 0, False
-
-        async def limited():
-            nonlocal seen, gone
+        parts: list[bytes] = []
+        seen, more = 0, True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            elif message["type"] == "http.disconnect":
-                gone = True
+            if message["type"] == "http.disconnect":
+                return  # the client left (or was cut off as too slow, ``http_guard``): no one to answer
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                return await _too_large(send)
+            parts.append(chunk)
+            more = message.get("more_body", False)
+        replayed, gone = False, False
+
+        async def replay():
+            nonlocal replayed, gone
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(parts), "more_body": False}
+            message = await receive()  # after the body: only the client's disconnect
+            gone = gone or message["type"] == "http.disconnect"
             return message
 
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send)
+            await self.app(scope, replay, send)
         except Exception:
             if not gone:
                 raise
-            # the client left (or was cut off as too slow, ``http_guard``) mid-request: no one to
-            # answer, and not an error of ours to log with a traceback
-
-
-class _TooLarge(Exception):
-    pass
+            # the client left mid-answer: no one to answer, and not an error of ours to log
 
 
 async def _too_large(send) -> None:
     body = json.dumps({"error": "central.too_large", "params": {}}).encode()
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": _with_security_headers([(b"content-type", b"application/json"),
+                                                   (b"content-length", str(len(body)).encode()),
+                                                   (b"connection", b"close")])})
     await send({"type": "http.response.body", "body": body})
 
 
 def _refusal(status: int, message_id: str, **params: object) -> JSONResponse:
     return JSONResponse({"error": message_id, "params": {k: str(v) for k, v in params.items()}},
                         status_code=status)
+
+
+def _json_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (strings skipped), counted without recursion."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class Central:
@@ -104,6 +178,8 @@ class Central:
         self.ray = ray
         self.gallery = None  # shards.ShardedGallery, built by the search worker (the matching modules load there)
         self._seen_until: datetime | None = None
+        self._snapshot_at = (0.0, 0)  # (monotonic time, persons) of the last snapshot written or read
+        self.gallery_source = ""  # "snapshot" or "records": where the gallery came from at start
         self._searches: queue.Queue = queue.Queue()
         threading.Thread(target=self._search_worker, name="identification", daemon=True).start()
 
@@ -150,7 +226,11 @@ class Central:
                     persons = store.person_count(self.engine)
                     self.workers = max(1, min(os.cpu_count() or 1, -(-persons // PERSONS_PER_WORKER)))
                 self.gallery = self._make_gallery()
+                source = "snapshot" if self._load_snapshot() else "records"
                 self.catch_up()
+                if source == "records":
+                    self._save_snapshot()
+                self.gallery_source = source
             except Exception:
                 log.exception("the identification gallery cannot be built; trying again in %d s", RETRY_S)
                 if self.gallery is not None:
@@ -164,7 +244,58 @@ class Central:
                 while True:
                     self.search(*self._searches.get(timeout=RETRY_QUEUED_S))
             except queue.Empty:
+                if time.monotonic() - self._snapshot_at[0] >= SNAPSHOT_EVERY_S:
+                    self._save_snapshot()
                 continue
+
+    # -- the gallery's snapshot: a restart reads the shards' arrays instead of every record ---------------
+    def _snapshot_folder(self):
+        path = central_keys.for_engine(self.engine).directory.path
+        return None if path is None else path / snapshots.FOLDER
+
+    def _load_snapshot(self) -> bool:
+        """Fill the shards from the last snapshot; False (nothing changed, or the shards made again) when
+        there is none, it cannot be read, it holds a record erased since, or the shards are filled already
+        (Ray actors that another central process keeps)."""
+        folder = self._snapshot_folder()
+        if folder is None or not folder.is_dir():
+            return False
+        if any(self.gallery.worker(i).persons() for i in range(self.gallery.count)):
+            return False
+        started = time.monotonic()
+        try:
+            self.gallery.load(folder, snapshots.folder_key(folder, store.record_wrapper(self.engine), create=False))
+            erased = [p for p in store.erased_packets(self.engine) if self.gallery.knows(p)]
+            if erased:
+                raise snapshots.SnapshotError(f"it holds {len(erased)} record(s) erased since")
+        except snapshots.SnapshotError as exc:
+            log.warning("the gallery snapshot is not used (%s); building the gallery from the records", exc)
+            snapshots.discard(folder)
+            self.gallery.close()
+            self.gallery = self._make_gallery()
+            return False
+        log.info("gallery of %d persons read from its snapshot in %.1f s", len(self.gallery),
+                 time.monotonic() - started)
+        self._snapshot_at = (time.monotonic(), len(self.gallery))
+        return True
+
+    def _save_snapshot(self) -> None:
+        """Write every shard's snapshot, unless nothing was added since the last, or the gallery in memory
+        still holds a record erased since it was built (a restart drops it; no snapshot keeps it)."""
+        folder = self._snapshot_folder()
+        if folder is None or self.gallery is None or len(self.gallery) == self._snapshot_at[1]:
+            return
+        try:
+            if any(self.gallery.knows(p) for p in store.erased_packets(self.engine)):
+                log.warning("the gallery holds records erased since it was built: no snapshot until a restart")
+                return
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            key = snapshots.folder_key(folder, store.record_wrapper(self.engine), create=True)
+            written = self.gallery.save(folder, key)
+            self._snapshot_at = (time.monotonic(), len(self.gallery))
+            log.info("gallery snapshot written: %d persons, %.1f MB", len(self.gallery), written / 2**20)
+        except Exception:  # the snapshot only saves time at the next start
+            log.exception("the gallery snapshot could not be written")
 
     def queue_search(self, packet_id: str, application: str, status: str, manifest: dict, files: dict) -> None:
         self._searches.put((packet_id, application, status, manifest, files))
@@ -209,9 +340,17 @@ async def _json_body(request: Request) -> dict:
     if len(raw) > MAX_JSON_BYTES:
         raise store.CentralError(413, "central.too_large")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise store.CentralError(400, "central.not_utf8") from exc
+    # Python's parser recurses per level: 30,000 nested lists (60 KB, under the size limit) raised
+    # RecursionError, a 500; the depth is checked first, and RecursionError is caught as a backstop
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise store.CentralError(400, "central.json_too_deep", limit=MAX_JSON_DEPTH)
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise store.CentralError(400, "central.json_too_deep", limit=MAX_JSON_DEPTH) from exc
     except ValueError as exc:
         raise store.CentralError(400, "central.bad_json") from exc
     if not isinstance(value, dict):
@@ -224,6 +363,16 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
     central = Central(engine, production, workers, ray)
     app = FastAPI(title="Biostation central record", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.central = central
+    app.add_middleware(SecurityHeaders)
+    quiet_floods()  # the refusals' logger, rate-limited however the app is served
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception):
+        """A JSON 500 with the security headers (it is sent outside the middleware stack); logged by Starlette."""
+        response = _refusal(500, "error.unexpected", detail=type(exc).__name__)
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name.decode(), value.decode())
+        return response
 
     @app.exception_handler(store.CentralError)
     async def _central_error(_request: Request, exc: store.CentralError):
@@ -244,9 +393,10 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
         try:
             return verify_request(request.method, request.url.path, body, headers, central.station_key)
         except PacketError as exc:
-            log.warning("request %s %s refused: %s", request.method, request.url.path, exc.message_id)
-            store.log_intake(engine, "request_refused", headers.get("x-station-id"), None,
-                             f"{exc.message_id} {request.method} {request.url.path}")
+            # not authenticated: logged (rate-limited), never an intake-log row, or invented station
+            # ids would each add one
+            refusals.warning("request %s %s refused: %s (station id %r)", request.method, request.url.path,
+                             exc.message_id, headers.get("x-station-id", "")[:64])
             raise
 
     @app.get("/health")
@@ -329,8 +479,8 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
 
     @app.get("/api/v1/adjudication/{item_id}")
     async def adjudication_item(item_id: int, request: Request):
-        await staff_member(request)
-        return await run_in_threadpool(adjudication.item, engine, item_id)
+        member = await staff_member(request)  # the view is audited under this member (adjudication.item)
+        return await run_in_threadpool(adjudication.item, engine, item_id, member)
 
     @app.post("/api/v1/adjudication/{item_id}/decision")
     async def adjudication_decision(item_id: int, request: Request):
@@ -341,7 +491,7 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
     @app.post("/api/v1/packets")
     async def packets(request: Request):
         if request.headers.get("content-type", "").split(";")[0].strip() != PACKET_TYPE:
-            store.log_intake(engine, "refused", None, None, "wrong content type")
+            refusals.warning("packet refused: wrong content type")  # no station has signed anything yet
             raise store.CentralError(415, "central.wrong_content_type", expected=PACKET_TYPE)
         data = await request.body()
         result, opened = await run_in_threadpool(_take_in, central, data)
@@ -359,14 +509,22 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
 
 
 def _take_in(central: Central, data: bytes):
-    """Verify, decrypt, validate and store one packet (blocking: runs in the thread pool)."""
-    station_id = packet_id = None
+    """Verify, decrypt, validate and store one packet (blocking: runs in the thread pool).
+
+    A refusal goes to the intake log only when the packet's signature verified (a registered
+    station sent it); before that, anyone could have, so it is only logged, rate-limited.
+    """
+    station_id = packet_id = opened = None
     try:
         header = read_header(data)
         station_id, packet_id = header.station_id, header.packet_id
         opened = open_sealed(data, central.key, central.station_key)
         result = store.intake(central.engine, opened, central.production)
     except PacketError as exc:
+        if opened is None and not exc.authenticated:
+            refusals.warning("packet refused before its station was authenticated: %s (station id %r)",
+                             exc.message_id, (station_id or "")[:64])
+            raise
         log.warning("packet %s from station %s refused: %s", packet_id, station_id, exc.message_id)
         store.log_intake(central.engine, "refused", station_id, packet_id, exc.message_id)
         raise
@@ -382,6 +540,7 @@ def server_config(app, host: str, port: int, limits=None):
 
     limits = limits or Limits.for_this_process()
     config = uvicorn.Config(app, host=host, port=port, workers=1, log_level="warning", lifespan="off",
+                            server_header=False,  # no "server: uvicorn" banner
                             http=guarded_protocol(limits), timeout_keep_alive=5,
                             limit_concurrency=limits.max_connections + 1,
                             h11_max_incomplete_event_size=limits.max_head_bytes)

@@ -19,8 +19,9 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Protocol
 
 from domain.errors import BiostationError
@@ -28,11 +29,14 @@ from matching.gallery import REPORTED, Biometrics, Gallery
 from matching.identification import FPIR, Candidate, SearchOutcome
 from matching.workers import FRESH_PROCESSES
 
+from . import snapshots
+
 log = logging.getLogger("biostation.central")
 
 ADD_TIMEOUT_S = 120.0  # a batch of records into one shard
 SEARCH_TIMEOUT_S = 300.0  # one search on one shard (a full record against a six-figure shard is seconds)
 START_TIMEOUT_S = 120.0
+SNAPSHOT_TIMEOUT_S = 1800.0  # a shard of millions of fingers written or read at disk speed
 BATCH = 200  # records sent to a shard at once while the gallery is built
 
 Entry = tuple[str, str, Biometrics]  # record id, person, biometrics
@@ -58,9 +62,46 @@ class Shard(Protocol):
     """One worker holding one shard of the gallery."""
 
     def add(self, entries: Sequence[Entry]) -> int: ...
-    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int) -> tuple[Candidate, ...]: ...
+    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int,
+               other_positions: bool = True) -> tuple[Candidate, ...]: ...
     def persons(self) -> int: ...
+    def contents(self) -> tuple[list[str], list[str]]: ...
+    def save(self, path: Path, key: bytes) -> int: ...
+    def load(self, path: Path, key: bytes) -> int: ...
     def close(self) -> None: ...
+
+
+class ShardWork:
+    """What a worker does with its shard, whichever engine runs it: one ``Gallery`` and its snapshot."""
+
+    def __init__(self, fpir: float) -> None:
+        self.fpir = fpir
+        self.gallery = Gallery(fpir=fpir)
+
+    def add(self, entries: Sequence[Entry]) -> int:
+        return sum(self.gallery.add(person, record, record_id) for record_id, person, record in entries)
+
+    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int,
+               other_positions: bool = True) -> tuple[Candidate, ...]:
+        return self.gallery.search(probe, excluded, gallery_size, other_positions).candidates
+
+    def persons(self) -> int:
+        return len(self.gallery)
+
+    def contents(self) -> tuple[list[str], list[str]]:
+        """The record ids and persons held (what the central process keeps of a shard it did not fill)."""
+        return self.gallery.records(), self.gallery.persons()
+
+    def save(self, path: Path, key: bytes) -> int:
+        return snapshots.save(Path(path), key, self.gallery.state())
+
+    def load(self, path: Path, key: bytes) -> int:
+        """Replace the shard by the snapshot at ``path``; returns the persons it holds."""
+        self.gallery = Gallery.from_state(snapshots.load(Path(path), key), fpir=self.fpir)
+        return len(self.gallery)
+
+    def pid(self) -> int:
+        return os.getpid()
 
 
 def one_core_each() -> None:
@@ -75,13 +116,9 @@ def one_core_each() -> None:
 def _serve_shard(conn: Connection, fpir: float) -> None:
     """A worker process's loop: one Gallery, requests in order, each answered with ("ok", value) or ("error", text)."""
     one_core_each()
-    gallery = Gallery(fpir=fpir)
-    operations: dict[str, Callable] = {
-        "add": lambda entries: sum(gallery.add(person, record, record_id) for record_id, person, record in entries),
-        "search": lambda probe, excluded, size: gallery.search(probe, excluded, size).candidates,
-        "persons": lambda: len(gallery),
-        "pid": os.getpid,
-    }
+    work = ShardWork(fpir)
+    operations: dict[str, Callable] = {name: getattr(work, name)
+                                       for name in ("add", "search", "persons", "contents", "save", "load", "pid")}
     while True:
         try:
             operation, args = conn.recv()
@@ -123,11 +160,21 @@ class ProcessShard:
     def add(self, entries: Sequence[Entry]) -> int:
         return self._call("add", (list(entries),), ADD_TIMEOUT_S)
 
-    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int) -> tuple[Candidate, ...]:
-        return self._call("search", (probe, excluded, gallery_size), SEARCH_TIMEOUT_S)
+    def search(self, probe: Biometrics, excluded: frozenset[str], gallery_size: int,
+               other_positions: bool = True) -> tuple[Candidate, ...]:
+        return self._call("search", (probe, excluded, gallery_size, other_positions), SEARCH_TIMEOUT_S)
 
     def persons(self) -> int:
         return self._call("persons", (), SEARCH_TIMEOUT_S)
+
+    def contents(self) -> tuple[list[str], list[str]]:
+        return self._call("contents", (), SEARCH_TIMEOUT_S)
+
+    def save(self, path: Path, key: bytes) -> int:
+        return self._call("save", (path, key), SNAPSHOT_TIMEOUT_S)
+
+    def load(self, path: Path, key: bytes) -> int:
+        return self._call("load", (path, key), SNAPSHOT_TIMEOUT_S)
 
     def close(self) -> None:
         try:
@@ -169,20 +216,32 @@ class ShardedGallery:
         return record_id in self._records
 
     def add_many(self, entries: Iterable[Entry]) -> None:
-        """Add records (building the gallery at start, or catching up), in batches per shard."""
+        """Add records (building the gallery at start, or catching up), in batches per shard: the shards
+        take theirs side by side (one batch in flight each) while the next ones are read."""
         batches: list[list[Entry]] = [[] for _ in range(self.count)]
-        for entry in entries:
-            record_id, person, record = entry
-            if record_id in self._records or (record.face is None and not record.fingers):
-                continue
-            index = shard_of(person, self.count)
-            batches[index].append(entry)
-            if len(batches[index]) >= BATCH:
-                self._send(index, batches[index])
-                batches[index] = []
-        for index, batch in enumerate(batches):
-            if batch:
-                self._send(index, batch)
+        flying: dict[int, Future] = {}
+
+        def send(index: int) -> None:
+            if index in flying:
+                flying.pop(index).result()
+            flying[index] = self._pool.submit(self._send, index, batches[index])
+            batches[index] = []
+
+        try:
+            for entry in entries:
+                record_id, person, record = entry
+                if record_id in self._records or (record.face is None and not record.fingers):
+                    continue
+                index = shard_of(person, self.count)
+                batches[index].append(entry)
+                if len(batches[index]) >= BATCH:
+                    send(index)
+            for index, batch in enumerate(batches):
+                if batch:
+                    send(index)
+        finally:
+            for future in flying.values():
+                future.result()
 
     def add(self, record_id: str, person: str, record: Biometrics) -> None:
         self.add_many([(record_id, person, record)])
@@ -222,14 +281,41 @@ class ShardedGallery:
             shard.add(batch)
         self._shards[index] = shard
 
-    def search(self, probe: Biometrics, excluded: Iterable[str] = ()) -> SearchOutcome:
+    def search(self, probe: Biometrics, excluded: Iterable[str] = (), other_positions: bool = True) -> SearchOutcome:
         skip = frozenset(excluded)
-        size = len(self._persons - skip)
+        size = len(self._persons) - len(skip & self._persons)
         futures = [self._pool.submit(self._with_retry, index,
-                                     lambda shard: shard.search(probe, skip, size)) for index in range(self.count)]
+                                     lambda shard: shard.search(probe, skip, size, other_positions))
+                   for index in range(self.count)]
         found = [c for future in futures for c in future.result()]
         found.sort(key=lambda c: (c.probability, c.person))
         return SearchOutcome(tuple(found[:REPORTED]), size, probe.unusable)
+
+    def snapshot_path(self, directory: Path, index: int) -> Path:
+        return Path(directory) / f"shard-{index}-of-{self.count}.snapshot"
+
+    def save(self, directory: Path, key: bytes) -> int:
+        """Every shard's snapshot into ``directory`` (0700); returns the bytes written."""
+        Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+        return sum(self._pool.map(lambda i: self._shards[i].save(self.snapshot_path(directory, i), key),
+                                  range(self.count)))
+
+    def load(self, directory: Path, key: bytes) -> None:
+        """Every shard from its snapshot in ``directory`` (``snapshots.SnapshotError`` if any cannot be read: the
+        caller rebuilds from the database). The records added after the snapshot are the caller's to add
+        (adding is idempotent, so a few seconds' overlap is harmless)."""
+        try:
+            list(self._pool.map(lambda i: self._shards[i].load(self.snapshot_path(directory, i), key),
+                                range(self.count)))
+            contents = list(self._pool.map(lambda shard: shard.contents(), self._shards))
+        except snapshots.SnapshotError:
+            raise
+        except Exception as exc:  # a worker's own refusal arrives as ShardFailed, the engine's as its own
+            raise snapshots.SnapshotError(str(exc)) from exc
+        with self._lock:
+            for records, persons in contents:
+                self._records.update(records)
+                self._persons.update(persons)
 
     def worker(self, index: int) -> Shard:
         return self._shards[index]

@@ -180,7 +180,7 @@ def cmd_eval_fingerprints(args: argparse.Namespace, settings: Settings) -> int:
 
     from .evaluation import evaluate_fingerprint_sets, write_json
 
-    figures, curves = evaluate_fingerprint_sets(args.dirs, args.sensor, args.dpi)
+    figures, curves = evaluate_fingerprint_sets(args.dirs, args.sensor, args.dpi, baseline=args.baseline)
     out = write_json(Path(args.json), {"sets": figures, "sensor": args.sensor or "native"})
     det_plot(curves, Path(args.plot) if args.plot else out.with_suffix(".det.png"),
              "DET" + (" (ZFM view)" if args.sensor else ""))
@@ -212,6 +212,24 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     print(render("bench.running", args.lang), file=sys.stderr)
     result = run_bench(include_upload=not args.no_upload, central_dbs=tuple(args.central_db or ["sqlite"]))
+    text = json.dumps(result, indent=1)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(text)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def cmd_bench_identification(args: argparse.Namespace, settings: Settings) -> int:
+    from .identification_bench import run_identification_bench
+
+    result = run_identification_bench(args.people, args.workers, args.ray, searches=args.searches)
     text = json.dumps(result, indent=1)
     if args.json:
         Path(args.json).write_text(text)
@@ -295,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     efp = evaluate.add_parser("fingerprints", help="FVC protocol on <finger>_<impression> folders")
     efp.add_argument("dirs", nargs="+")
     efp.add_argument("--sensor", choices=("zfm",))
-    efp.add_argument("--dpi", type=int)
+    efp.add_argument("--dpi", type=int, help="the images' resolution, 100–2000 (default: dpi.txt, else 500)")
+    efp.add_argument("--baseline", choices=("nbis",),
+                     help="also score the same pairs with NIST's mindtct + bozorth3 (each set's 'nbis' figures)")
     efp.add_argument("--json", required=True)
     efp.add_argument("--plot", help="DET curve PNG (default: beside the JSON)")
     efp.set_defaults(func=cmd_eval_fingerprints)
@@ -314,6 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--central-db", action="append",
                        help="'sqlite' or a PostgreSQL server URL for the intake load test (repeatable)")
     bench.set_defaults(func=cmd_bench)
+    bench_of = bench.add_subparsers(dest="bench_what")
+    bid = bench_of.add_parser("identification", help="the 1:N gallery filled with N synthetic persons")
+    bid.add_argument("--people", type=_positive, required=True)
+    bid.add_argument("--workers", type=_positive, default=1, help="gallery shards, one worker each")
+    bid.add_argument("--ray", help="'auto' (a local Ray) or a cluster address: Ray actors hold the shards")
+    bid.add_argument("--searches", type=_positive, default=40)
+    bid.add_argument("--json")
+    bid.set_defaults(func=cmd_bench_identification)
 
     efc = evaluate.add_parser("faces", help="LFW protocol on Person/Person_0001.jpg folders")
     efc.add_argument("dir")

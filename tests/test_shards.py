@@ -95,3 +95,49 @@ def test_a_shard_that_cannot_be_rebuilt_leaves_the_search_unavailable(people):
         assert err.value.message_id == "central.search_unavailable"
     finally:
         gallery.close()
+
+
+@pytest.mark.timeout(300)
+def test_a_snapshot_brings_the_shards_back_as_they_were(people, tmp_path):
+    """Workers started from their snapshots answer as the ones that were filled; a damaged snapshot or
+    another key is refused (the caller rebuilds from the database)."""
+    from central import snapshots
+
+    enrolled, again = people
+    key, folder = os.urandom(32), tmp_path / "snapshots"
+    gallery = _sharded(enrolled)
+    try:
+        before = gallery.search(again)
+        assert gallery.save(folder, key) > 0
+        assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in folder.iterdir())
+    finally:
+        gallery.close()
+    restarted = ShardedGallery(2, lambda _i: ProcessShard(), lambda _i: iter(()))
+    try:
+        restarted.load(folder, key)
+        assert len(restarted) == 16 and all(restarted.knows(r) for _p, r, _b in enrolled)
+        assert _key(restarted.search(again)) == _key(before)
+        with pytest.raises(snapshots.SnapshotError):
+            restarted.load(folder, os.urandom(32))
+    finally:
+        restarted.close()
+    path = folder / "shard-0-of-2.snapshot"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(snapshots.SnapshotError):
+        snapshots.load(path, key)
+    path.write_bytes(bytes(data[: len(data) // 3]))
+    with pytest.raises(snapshots.SnapshotError):
+        snapshots.load(path, key)
+
+
+def test_a_gallery_from_its_state_searches_as_the_original(people):
+    enrolled, again = people
+    gallery = Gallery()
+    for p, r, b in enrolled:
+        gallery.add(p, b, r)
+    copy = Gallery.from_state(gallery.state())
+    assert (len(copy), copy.records(), copy.finger_templates()) == (16, gallery.records(), 8)
+    assert _key(copy.search(again, {"S1"})) == _key(gallery.search(again, {"S1"}))
+    assert not copy.add("P0", enrolled[0][2], "r0")  # the records it holds stay known
