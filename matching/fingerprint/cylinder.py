@@ -135,15 +135,24 @@ def make_cylinders(template: Template) -> Cylinders:
     return cylinder_kernel.make_cylinders(template)
 
 
+def frame(template: Template) -> tuple[Outline, FlowGrid | None, Cylinders | None]:
+    """What every way of building cylinders starts from: the minutiae's outline, the flow grid, and the
+    (empty) cylinders of a template with fewer than two minutiae, which no neighbour can describe."""
+    outline = make_outline(template.minutiae)
+    flow = flow_grid(template.flow) if template.flow is not None else None
+    if len(template.minutiae) >= 2:
+        return outline, flow, None
+    return outline, flow, Cylinders(np.zeros((0, CELLS * ND), np.float32), np.zeros((0, CELLS), np.float32),
+                                    np.zeros((0, 5)), np.zeros((0, 2)), outline, flow)
+
+
 def make_cylinders_reference(template: Template) -> Cylinders:
     """The template's usable cylinders by NumPy: the reference ``make_cylinders`` is held to."""
     m = template.minutiae
     n = len(m)
-    outline = make_outline(m)
-    flow = flow_grid(template.flow) if template.flow is not None else None
-    if n < 2:
-        return Cylinders(np.zeros((0, CELLS * ND), np.float32), np.zeros((0, CELLS), np.float32),
-                         np.zeros((0, 5)), np.zeros((0, 2)), outline, flow)
+    outline, flow, empty = frame(template)
+    if empty is not None:
+        return empty
     hull_left, hull_right = _hull_rows(outline, template.width, template.height)
     x, y, d = m[:, 0], m[:, 1], m[:, 2]
     cos, sin = np.cos(d), np.sin(d)

@@ -39,7 +39,6 @@ import cv2
 import numba
 import numpy as np
 
-from .alignment import make_outline
 from .cylinder import (
     _CORNER_X,
     _CORNER_Y,
@@ -52,9 +51,9 @@ from .cylinder import (
     DELTA_S,
     GRID_INDEX,
     Cylinders,
+    frame,
 )
-from .parameters import MIN_NEIGHBOURS, MIN_VALID_FRACTION, MU_PSI, ND, NS, RADIUS, SIGMA_D, SIGMA_S, TAU_PSI
-from .ridge_flow import flow_grid
+from .parameters import MIN_NEIGHBOURS, MIN_VALID_FRACTION, MU_PSI, NS, RADIUS, SIGMA_D, SIGMA_S, TAU_PSI
 from .template import Template
 
 # The settings vector: positions and the constants they hold, each written as the reference writes it
@@ -290,12 +289,9 @@ def cylinder_cells(x, y, d, cos, sin, width, height, hull_left, hull_right, cx, 
 def make_cylinders(template: Template) -> Cylinders:
     """``cylinder.make_cylinders_reference`` by the compiled loops: the same cylinders."""
     m = template.minutiae
-    n = len(m)
-    outline = make_outline(m)
-    flow = flow_grid(template.flow) if template.flow is not None else None
-    if n < 2:
-        return Cylinders(np.zeros((0, CELLS * ND), np.float32), np.zeros((0, CELLS), np.float32),
-                         np.zeros((0, 5)), np.zeros((0, 2)), outline, flow)
+    outline, flow, empty = frame(template)
+    if empty is not None:
+        return empty
     width, height = int(template.width), int(template.height)
     mask = np.zeros((height, width), np.uint8)
     if len(outline.vertices):
