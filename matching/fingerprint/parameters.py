@@ -220,3 +220,6 @@ QUALITY_EVIDENCE_MINUTIAE = 0.3
 # --- 1:N search (search.py) -------------------------------------------------------------------
 TOP_LOCAL = 8  # probe cylinders whose best pooled similarities make a template's coarse score
 SEARCH_SHORTLIST = 30  # candidates the coarse stage hands to the full matcher
+INDEX_QUANTUM = 200  # the first stage's int8 index: steps per unit of a pooled component; clipping at
+# ±127/200 touches about one component in a thousand (0.07 at the median, 0.64 at the 99.9th
+# percentile on FVC2002 DB1 and FVC2004 DB1)

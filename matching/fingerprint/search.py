@@ -21,13 +21,12 @@ import numpy as np
 
 from .cylinder import CELLS, GRID_INDEX, ND, NS, Cylinders, make_cylinders
 from .matcher import compare_cylinders, scored_with_flow
+from .parameters import INDEX_QUANTUM as QUANTUM
 from .parameters import SEARCH_SHORTLIST, TOP_LOCAL
 from .ridge_flow import RidgeFlow
 from .template import Template
 
 POOLED = 64  # (NS / 2)² cells: the 16×16 grid pooled 2×2
-QUANTUM = 200  # the index's int8 steps per unit: clipping at ±0.635 touches about one component in a thousand
-# (pooled unit vectors' components: 0.07 at the median, 0.64 at the 99.9th percentile on FVC2002 DB1 and FVC2004 DB1)
 # which of the 64 pooled cells (2×2 blocks of the NS×NS grid) each cylinder cell falls in
 _ROW, _COLUMN = np.divmod(GRID_INDEX, NS)
 _POOLING = np.zeros((CELLS, POOLED), np.float32)
