@@ -181,7 +181,8 @@ class Central:
         self._snapshot_at = (0.0, 0)  # (monotonic time, persons) of the last snapshot written or read
         self.gallery_source = ""  # "snapshot" or "records": where the gallery came from at start
         self._searches: queue.Queue = queue.Queue()
-        threading.Thread(target=self._search_worker, name="identification", daemon=True).start()
+        self.worker = threading.Thread(target=self._search_worker, name="identification", daemon=True)
+        self.worker.start()
 
     def _entries(self, since: datetime | None = None, shard: int | None = None, known=lambda _packet: False):
         """(record id, application, biometrics) of the accepted records: the gallery's content (in
@@ -238,8 +239,13 @@ class Central:
                     self.gallery = None
                 time.sleep(RETRY_S)
         while True:
-            for record in store.all_records(self.engine, queued_only=True):
-                self.search(record.packet_id, record.application, record.status, record.manifest, record.files)
+            try:
+                for record in store.all_records(self.engine, queued_only=True):
+                    self.search(record.packet_id, record.application, record.status, record.manifest, record.files)
+            except Exception:  # the database gone for a while: the records stay queued, the worker stays
+                log.exception("the queued searches cannot be read; trying again in %d s", RETRY_S)
+                time.sleep(RETRY_S)
+                continue
             try:  # new records as they come; every RETRY_QUEUED_S, whatever is still queued again
                 while True:
                     self.search(*self._searches.get(timeout=RETRY_QUEUED_S))

@@ -1,5 +1,5 @@
 """The central record starts its gallery from an encrypted snapshot of the shards, and never from one that
-holds a record erased since.
+holds a record erased since; its identification worker outlives a database outage.
 
 Records arrive at a real ``central serve`` from a real station; the snapshot is written and read by the
 service's own start (``central.service.Central``) in this process, with its real worker processes.
@@ -97,3 +97,27 @@ def test_a_damaged_snapshot_or_another_key_is_refused(tmp_path):
     path.write_bytes(data + b"more")
     with pytest.raises(snapshots.SnapshotError):
         snapshots.load(path, key)
+
+
+@pytest.mark.timeout(300)
+def test_the_search_worker_outlives_a_database_outage(tmp_path, monkeypatch):
+    """The database gone for a while (here: its file moved away) never ends the identification worker."""
+    from central import service
+
+    monkeypatch.setattr(service, "RETRY_QUEUED_S", 0.2)  # look for queued searches often, to meet the outage
+    monkeypatch.setattr(service, "RETRY_S", 0.2)
+    path = tmp_path / "central.db"
+    engine = db.connect(f"sqlite:///{path}")
+    central = _started(engine)
+    try:
+        engine.dispose()
+        path.rename(tmp_path / "away.db")  # new connections find an empty database: no tables
+        time.sleep(3)
+        assert central.worker.is_alive()
+        engine.dispose()
+        path.unlink(missing_ok=True)
+        (tmp_path / "away.db").rename(path)
+        time.sleep(2)
+        assert central.worker.is_alive()
+    finally:
+        central.gallery.close()
