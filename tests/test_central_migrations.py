@@ -151,16 +151,21 @@ def test_the_baseline_creates_the_tables_a_pre_alembic_database_is_recognised_by
     assert set(inspect(engine).get_table_names()) == BASELINE_TABLES | {"alembic_version"}
 
 
+def _one_record(conn, at: datetime) -> None:
+    """Application A1 with one record, p1, from station s1, as an office's database held it before an upgrade."""
+    conn.execute(text("INSERT INTO applications VALUES ('A1', 'Siti', 'R', '1990-01-01', 'passport', :at, :at)"),
+                 {"at": at})
+    conn.execute(text("INSERT INTO stations VALUES ('s1', 'counter', :key, :at)"), {"key": b"k" * 32, "at": at})
+    conn.execute(text("INSERT INTO records (packet_id, application, station_id, digest, received_at, manifest, "
+                      "emulated) VALUES ('p1', 'A1', 's1', 'd', :at, '{}', false)"), {"at": at})
+
+
 def test_revision_0003_turns_each_old_flag_pair_into_one_queue_item(central_db, engine):
     """Offices upgraded with per-modality flags keep them: one item per flagged pair, its scores kept."""
     at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
     with engine.begin() as conn:
         command.upgrade(config(conn), "0002")
-        conn.execute(text("INSERT INTO applications VALUES ('A1', 'Siti', 'R', '1990-01-01', 'passport', :at, :at)"),
-                     {"at": at})
-        conn.execute(text("INSERT INTO stations VALUES ('s1', 'counter', :key, :at)"), {"key": b"k" * 32, "at": at})
-        conn.execute(text("INSERT INTO records (packet_id, application, station_id, digest, received_at, manifest, "
-                          "emulated) VALUES ('p1', 'A1', 's1', 'd', :at, '{}', false)"), {"at": at})
+        _one_record(conn, at)
         for modality, score in (("face", 0.8), ("finger", 0.07)):
             conn.execute(text("INSERT INTO duplicate_flags (packet_id, other_application, modality, score, created_at) "
                               "VALUES ('p1', 'B2', :m, :s, :at)"), {"m": modality, "s": score, "at": at})
@@ -180,11 +185,7 @@ def test_revision_0004_adds_the_retention_tombstone_and_erases_nothing(central_d
     at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
     with engine.begin() as conn:
         command.upgrade(config(conn), "0003")
-        conn.execute(text("INSERT INTO applications VALUES ('A1', 'Siti', 'R', '1990-01-01', 'passport', :at, :at)"),
-                     {"at": at})
-        conn.execute(text("INSERT INTO stations VALUES ('s1', 'counter', :key, :at)"), {"key": b"k" * 32, "at": at})
-        conn.execute(text("INSERT INTO records (packet_id, application, station_id, digest, received_at, manifest, "
-                          "emulated) VALUES ('p1', 'A1', 's1', 'd', :at, '{}', false)"), {"at": at})
+        _one_record(conn, at)
         command.upgrade(config(conn), "head")
         row = conn.execute(text("SELECT status, erased_at, erasure FROM records")).one()
     assert tuple(row) == ("accepted", None, None)
