@@ -88,11 +88,14 @@ class PeakMemory:
             self.peak = max(self.peak, tree_pss_bytes())
             self._stop.wait(self._every)
 
-    def __enter__(self) -> PeakMemory:
+    def start(self) -> PeakMemory:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
+        """The last sample, once: a second call (the run's ``finally``) changes nothing."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(10)
         self.peak = max(self.peak, tree_pss_bytes())
@@ -137,13 +140,15 @@ def run_identification_bench(people: int, workers: int = 1, ray: str | None = No
     positions (the first ``other_searches`` of them again with the other positions), ``finger_searches``
     persons' fingers searched one at a time, ``records`` new records searched (every position) and added."""
     from matching.evaluation.synthetic_persons import POSITIONS, second_record, synthetic_person
+    from matching.gallery import Biometrics
 
     rng = np.random.default_rng([seed, 1])
     started_bench = time.perf_counter()
     gallery = _gallery(workers, ray)
+    memory = PeakMemory()
     try:
         empty = tree_pss_bytes()
-        memory = PeakMemory().__enter__()
+        memory.start()
         started = time.perf_counter()
         with tqdm(total=people, desc="filling", unit="person", file=sys.stderr) as bar:
             for first in range(0, people, BATCH):
@@ -165,8 +170,6 @@ def run_identification_bench(people: int, workers: int = 1, ray: str | None = No
                 ms, _ = _timed(lambda probe=probe: gallery.search(probe))
                 other_ms.append(ms)
         finger_missed, finger_ms = 0, []
-        from matching.gallery import Biometrics
-
         for i in tqdm(mates[:finger_searches], desc="one finger at a time", unit="person", file=sys.stderr):
             probe = second_record(synthetic_person(int(i), seed), rng)
             for position, template in probe.fingers.items():
@@ -182,7 +185,7 @@ def run_identification_bench(people: int, workers: int = 1, ray: str | None = No
             gallery.search(record)
             gallery.add(f"record-{index}", f"person-{index}", record)
         records_per_hour = 3600 * records / (time.perf_counter() - started)
-        memory.__exit__()
+        memory.stop()
 
         key = os.urandom(32)
         with tempfile.TemporaryDirectory(prefix="biostation-bench-") as folder:
@@ -199,6 +202,7 @@ def run_identification_bench(people: int, workers: int = 1, ray: str | None = No
         restored_found = f"person-{mates[0]}" in {c.person for c in gallery.search(probe).candidates}
         after_restart = tree_pss_bytes()
     finally:
+        memory.stop()  # stopped already unless the run failed: the sampler never outlives it
         gallery.close()
 
     per_person_bytes = (filled - empty) / people
