@@ -22,7 +22,9 @@ def messages(language: str) -> dict[str, str]:
     """All texts of one language, flattened to ``section.key`` ids."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
-    text = resources.files("domain.messages").joinpath(f"{language}.toml").read_text("utf-8")
+    folder = resources.files("domain.messages")
+    # <language>.toml, then each part's own file (``portal.en.toml``, ``kiosk.id.toml``), in name order
+    parts = sorted(p.name for p in folder.iterdir() if p.name.endswith(f".{language}.toml"))
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict) -> None:
@@ -30,10 +32,13 @@ def messages(language: str) -> dict[str, str]:
             name = f"{prefix}.{key}" if prefix else key
             if isinstance(value, dict):
                 walk(name, value)
+            elif name in flat:  # two parts claiming one id: one of them would silently lose
+                raise ValueError(f"message id {name!r} is defined twice for language {language!r}")
             else:
                 flat[name] = str(value)
 
-    walk("", tomllib.loads(text))
+    for name in [f"{language}.toml", *parts]:
+        walk("", tomllib.loads(folder.joinpath(name).read_text("utf-8")))
     return flat
 
 
