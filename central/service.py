@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from . import adjudication, snapshots, staff, store
+from . import adjudication, snapshots, staff, store, web
 from . import keys as central_keys
 from .http_guard import quiet_floods
 from .keys import KeysError
@@ -370,6 +370,7 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
     app = FastAPI(title="Biostation central record", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.central = central
     app.add_middleware(SecurityHeaders)
+    web.mount(app, engine)
     quiet_floods()  # the refusals' logger, rate-limited however the app is served
 
     @app.exception_handler(Exception)
