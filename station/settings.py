@@ -33,6 +33,8 @@ class Settings:
     camera_url: str = ""
     scanner_url: str = ""
     central_url: str = ""
+    # the office this station serves, as the central record names it: its queue is that office's bookings
+    office: str = ""
     timezone: str = "Asia/Jakarta"
     log_level: str = "INFO"
 
