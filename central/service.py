@@ -33,7 +33,16 @@ from . import adjudication, snapshots, staff, store, web
 from . import keys as central_keys
 from .http_guard import quiet_floods
 from .keys import KeysError
-from .wire import MAX_PACKET_BYTES, PacketError, b64, open_sealed, public_bytes, read_header, verify_request
+from .wire import (
+    MAX_PACKET_BYTES,
+    PacketError,
+    ReplayGuard,
+    b64,
+    open_sealed,
+    public_bytes,
+    read_header,
+    verify_request,
+)
 
 log = logging.getLogger("biostation.central")
 # refusals of requests that failed authentication: anyone can cause them, so they go to the log only
@@ -173,6 +182,7 @@ class Central:
         self.production = production
         self.key = store.central_key(engine)
         self._stations = store.station_keys(engine)
+        self.replays = ReplayGuard()  # each signed request is taken once
         self._lock = threading.Lock()
         self.workers = workers  # decided when the gallery is built, unless given
         self.ray = ray
@@ -398,7 +408,8 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            return verify_request(request.method, request.url.path, body, headers, central.station_key)
+            return verify_request(request.method, request.url.path, body, headers, central.station_key,
+                                  query=request.url.query, replays=central.replays)
         except PacketError as exc:
             # not authenticated: logged (rate-limited), never an intake-log row, or invented station
             # ids would each add one

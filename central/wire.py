@@ -31,13 +31,17 @@ import hashlib
 import io
 import json
 import lzma
+import secrets
 import struct
+import threading
 import time
 import uuid
 import zipfile
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -273,31 +277,83 @@ def open_sealed(data: bytes, central_key: X25519PrivateKey,
 
 
 # -- signed requests -------------------------------------------------------------------------
-def _request_message(method: str, path: str, stamp: str, body: bytes) -> bytes:
-    return f"{method.upper()}\n{path}\n{stamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+def canonical_query(query: str | dict | None) -> str:
+    """The query string both sides sign: pairs sorted, percent-encoded the same way.
+
+    Accepts the raw string the server received or the parameters the client sends, so that
+    ``?zone=…&day=…`` and ``?day=…&zone=…`` sign alike and nothing can be added unsigned.
+    """
+    if not query:
+        return ""
+    pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else \
+        [(str(k), str(v)) for k, v in query.items() if v is not None]
+    return urlencode(sorted(pairs))
+
+
+def _request_message(method: str, path: str, query: str, stamp: str, nonce: str, body: bytes) -> bytes:
+    return f"{method.upper()}\n{path}\n{query}\n{stamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
 
 
 def sign_request(method: str, path: str, body: bytes, station_id: str,
-                 key: Ed25519PrivateKey, now: float | None = None) -> dict[str, str]:
-    """Headers that prove a request comes from a registered station, now."""
+                 key: Ed25519PrivateKey, now: float | None = None, query: str | dict | None = None) -> dict[str, str]:
+    """Headers that prove a request comes from a registered station, now, once.
+
+    The signature covers the method, path, query string, time, a fresh nonce and the body's
+    digest: nothing of the request can be changed, and :class:`ReplayGuard` refuses it a second time.
+    """
     stamp = str(int(now if now is not None else time.time()))
-    signature = key.sign(_request_message(method, path, stamp, body))
-    return {"X-Station-Id": station_id, "X-Station-Time": stamp, "X-Station-Signature": b64(signature)}
+    nonce = secrets.token_urlsafe(16)
+    signature = key.sign(_request_message(method, path, canonical_query(query), stamp, nonce, body))
+    return {"X-Station-Id": station_id, "X-Station-Time": stamp, "X-Station-Nonce": nonce,
+            "X-Station-Signature": b64(signature)}
+
+
+class ReplayGuard:
+    """The nonces of the signed requests seen within the clock window, per station.
+
+    A request is fresh for ``REQUEST_SKEW_S`` either side of its time, so a nonce must be
+    remembered for twice that; older ones are forgotten. Held in the serving process: a request
+    captured before a restart and replayed within the window after it would pass (the window is
+    five minutes and the request's effect idempotent — packets are stored once by their id).
+    """
+
+    def __init__(self, window_s: float = 2 * REQUEST_SKEW_S, max_entries: int = 1_000_000) -> None:
+        self.window_s = window_s
+        self.max_entries = max_entries
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, station_id: str, nonce: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self._lock:
+            while self._seen and (next(iter(self._seen.values())) < now - self.window_s
+                                  or len(self._seen) > self.max_entries):
+                self._seen.popitem(last=False)
+            if (station_id, nonce) in self._seen:
+                return False
+            self._seen[(station_id, nonce)] = now
+            return True
 
 
 def verify_request(method: str, path: str, body: bytes, headers: dict[str, str],
-                   station_key: Callable[[str], Ed25519PublicKey | None], now: float | None = None) -> str:
-    """The station id of a correctly signed, fresh request; ``PacketError`` otherwise."""
+                   station_key: Callable[[str], Ed25519PublicKey | None], now: float | None = None,
+                   query: str = "", replays: ReplayGuard | None = None) -> str:
+    """The station id of a correctly signed, fresh, first-seen request; ``PacketError`` otherwise."""
     station_id = headers.get("x-station-id", "")
     stamp = headers.get("x-station-time", "")
+    nonce = headers.get("x-station-nonce", "")
     signature = headers.get("x-station-signature", "")
     key = station_key(station_id) if station_id else None
     if key is None:
         raise PacketError(403, "central.station_unknown", station=station_id or "-")
     if not stamp.isdigit() or abs(int(stamp) - (now if now is not None else time.time())) > REQUEST_SKEW_S:
         raise PacketError(401, "central.request_stale")
+    if not 16 <= len(nonce) <= 64:
+        raise PacketError(401, "central.request_incomplete")
     try:
-        key.verify(unb64(signature), _request_message(method, path, stamp, body))
+        key.verify(unb64(signature), _request_message(method, path, canonical_query(query), stamp, nonce, body))
     except (InvalidSignature, ValueError) as exc:
         raise PacketError(401, "central.request_bad_signature") from exc
+    if replays is not None and not replays.first_time(station_id, nonce, now):
+        raise PacketError(401, "central.request_replayed")
     return station_id

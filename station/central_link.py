@@ -79,7 +79,7 @@ class CentralLink:
               params: dict | None = None, sign: bool = True) -> dict:
         headers = {"content-type": content_type} if content_type else {}
         if sign and self.key is not None and self.station_id:
-            headers.update(sign_request(method, path, body, self.station_id, self.key))
+            headers.update(sign_request(method, path, body, self.station_id, self.key, query=params))
         try:
             response = self.client.request(method, self.url + path, content=body, headers=headers, params=params)
         except httpx.HTTPError as exc:

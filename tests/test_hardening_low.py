@@ -46,7 +46,10 @@ class Office:
 
     def signed(self, method: str, path: str, body: bytes = b"", **headers: str) -> httpx.Response:
         signature = sign_request(method, path, body, self.station_id, self.key)
-        return httpx.request(method, self.url + path, content=body, headers={**signature, **headers}, timeout=30)
+        return self.send(method, path, body, {**signature, **headers})
+
+    def send(self, method: str, path: str, body: bytes, headers: dict) -> httpx.Response:
+        return httpx.request(method, self.url + path, content=body, headers=headers, timeout=30)
 
     def intake_rows(self) -> int:
         return len(store.intake_events(self.engine))
@@ -340,3 +343,16 @@ def test_feedback_stars_must_be_an_integer_from_1_to_5_and_not_a_bool(office, st
     body = json.dumps({"application": office.application, "stars": 5, "comment": "cepat"}).encode()
     assert office.signed("POST", "/api/v1/feedback", body, **JSON).status_code == 201
     assert feedback_rows() == before + 1
+
+
+def test_a_captured_request_replayed_is_refused_and_its_query_cannot_be_changed(office):
+    path = f"/api/v1/applications/{office.application}"
+    headers = sign_request("GET", path, b"", office.station_id, office.key)
+    assert office.send("GET", path, b"", headers).status_code == 200
+    replayed = office.send("GET", path, b"", headers)
+    assert replayed.status_code == 401 and replayed.json()["error"] == "central.request_replayed"
+    # a parameter added to a signed request breaks its signature
+    day = "2026-12-07"
+    headers = sign_request("GET", "/api/v1/appointments", b"", office.station_id, office.key, query={"day": day})
+    widened = office.send("GET", f"/api/v1/appointments?day={day}&zone=Asia/Jayapura", b"", headers)
+    assert widened.status_code == 401 and widened.json()["error"] == "central.request_bad_signature"

@@ -16,6 +16,7 @@ from central.wire import (
     sign_request,
     verify_request,
 )
+from central.wire import ReplayGuard
 
 STATION = "a1b2c3d4e5f60718"
 
@@ -91,6 +92,39 @@ def test_signed_requests(keys):
         verify_request("GET", "/api/v1/applications/P2", b"", headers, lookup, now=1010)
     with pytest.raises(PacketError, match="request_stale"):
         verify_request("GET", "/api/v1/applications/P1", b"", headers, lookup, now=5000)
+
+
+def test_the_query_string_is_signed_in_any_order(keys):
+    signing, _ = keys
+    lookup = {STATION: signing.public_key()}.get
+    headers = {k.lower(): v for k, v in sign_request("GET", "/api/v1/appointments", b"", STATION, signing, now=1000,
+                                                     query={"day": "2026-12-07", "zone": "Asia/Jakarta"}).items()}
+    assert verify_request("GET", "/api/v1/appointments", b"", headers, lookup, now=1000,
+                          query="zone=Asia%2FJakarta&day=2026-12-07") == STATION
+    for changed in ("day=2026-12-08&zone=Asia%2FJakarta", "day=2026-12-07&zone=Asia%2FJakarta&office=all",
+                    "day=2026-12-07"):
+        with pytest.raises(PacketError, match="request_bad_signature"):
+            verify_request("GET", "/api/v1/appointments", b"", headers, lookup, now=1000, query=changed)
+
+
+def test_a_signed_request_is_taken_once(keys):
+    signing, _ = keys
+    lookup = {STATION: signing.public_key()}.get
+    guard = ReplayGuard()
+    first = {k.lower(): v for k, v in sign_request("POST", "/api/v1/feedback", b"{}", STATION, signing,
+                                                   now=1000).items()}
+    second = {k.lower(): v for k, v in sign_request("POST", "/api/v1/feedback", b"{}", STATION, signing,
+                                                    now=1000).items()}
+    assert verify_request("POST", "/api/v1/feedback", b"{}", first, lookup, now=1000, replays=guard) == STATION
+    with pytest.raises(PacketError, match="request_replayed"):
+        verify_request("POST", "/api/v1/feedback", b"{}", first, lookup, now=1001, replays=guard)
+    # the same content signed again is a new request (a fresh nonce)
+    assert verify_request("POST", "/api/v1/feedback", b"{}", second, lookup, now=1001, replays=guard) == STATION
+    # past the window the nonce is forgotten, and the request is stale anyway
+    assert guard.first_time(STATION, first["x-station-nonce"], now=1000 + guard.window_s + 1)
+    without_nonce = {k: v for k, v in first.items() if k != "x-station-nonce"}
+    with pytest.raises(PacketError, match="request_incomplete"):
+        verify_request("POST", "/api/v1/feedback", b"{}", without_nonce, lookup, now=1000)
     with pytest.raises(PacketError) as err:
         verify_request("GET", "/x", b"", {}, lookup)
     assert err.value.status == 403
