@@ -214,7 +214,7 @@ class Central:
         else:
             def make(_index: int):
                 return ProcessShard()
-        return ShardedGallery(self.workers, make, lambda index: self._entries(shard=index))
+        return ShardedGallery(self.workers, make, lambda index, known: self._entries(shard=index, known=known))
 
     def catch_up(self) -> None:
         """Add the accepted records stored since the last look (by this process or another on the same

@@ -192,13 +192,15 @@ class ProcessShard:
 class ShardedGallery:
     """The whole gallery: persons spread over ``shards`` workers made by ``make_shard(index)``.
 
-    ``reload(index)`` yields every entry of that shard from the database (what a replaced worker is
-    rebuilt from). Adding is idempotent by record id, so a record seen twice (at start and again
-    from another central process's intake) is held once.
+    ``reload(index, known)`` yields the entries of that shard from the database, leaving out the
+    record ids ``known(record_id)`` says the shard holds already: a replaced worker starts from the
+    shard's last snapshot, when there is one, and takes only the records added since from the
+    database. Adding is idempotent by record id, so a record seen twice (at start and again from
+    another central process's intake) is held once.
     """
 
     def __init__(self, shards: int, make_shard: Callable[[int], Shard],
-                 reload: Callable[[int], Iterable[Entry]], fpir: float = FPIR) -> None:
+                 reload: Callable[[int, Callable[[str], bool]], Iterable[Entry]], fpir: float = FPIR) -> None:
         self.count = shards
         self.fpir = fpir
         self._make = make_shard
@@ -207,6 +209,7 @@ class ShardedGallery:
         self._persons: set[str] = set()
         self._records: set[str] = set()
         self._pool = ThreadPoolExecutor(shards, thread_name_prefix="shard call")
+        self._snapshot: tuple[Path, bytes] | None = None  # (folder, key) of the last snapshot written or read
         self._shards: list[Shard] = list(self._pool.map(make_shard, range(shards)))
 
     def __len__(self) -> int:
@@ -264,15 +267,27 @@ class ShardedGallery:
                 raise SearchUnavailable(index, str(second)) from second
 
     def _replace(self, index: int) -> None:
-        """A new worker for shard ``index``, rebuilt from the database before it serves again."""
+        """A new worker for shard ``index``, filled before it serves again: from the shard's last snapshot
+        (seconds) and the records stored since, or from the database alone when there is no snapshot or
+        it cannot be read."""
         old = self._shards[index]
         try:
             old.close()
         except Exception:
             log.exception("closing the failed worker of shard %d", index)
         shard = self._make(index)
+        held: set[str] = set()
+        if self._snapshot is not None:
+            folder, key = self._snapshot
+            try:
+                shard.load(self.snapshot_path(folder, index), key)
+                held = set(shard.contents()[0])
+            except Exception as exc:  # missing, damaged or refused: the database has every record
+                log.warning("shard %d's snapshot is not used (%s); rebuilding it from the records", index, exc)
+                shard.close()
+                shard = self._make(index)
         batch: list[Entry] = []
-        for entry in self._reload(index):
+        for entry in self._reload(index, held.__contains__):
             batch.append(entry)
             if len(batch) >= BATCH:
                 shard.add(batch)
@@ -297,8 +312,10 @@ class ShardedGallery:
     def save(self, directory: Path, key: bytes) -> int:
         """Every shard's snapshot into ``directory`` (0700); returns the bytes written."""
         Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
-        return sum(self._pool.map(lambda i: self._shards[i].save(self.snapshot_path(directory, i), key),
-                                  range(self.count)))
+        written = sum(self._pool.map(lambda i: self._shards[i].save(self.snapshot_path(directory, i), key),
+                                     range(self.count)))
+        self._snapshot = (Path(directory), key)
+        return written
 
     def load(self, directory: Path, key: bytes) -> None:
         """Every shard from its snapshot in ``directory`` (``snapshots.SnapshotError`` if any cannot be read: the
@@ -316,6 +333,7 @@ class ShardedGallery:
             for records, persons in contents:
                 self._records.update(records)
                 self._persons.update(persons)
+        self._snapshot = (Path(directory), key)
 
     def worker(self, index: int) -> Shard:
         return self._shards[index]

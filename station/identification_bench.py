@@ -112,7 +112,7 @@ def _gallery(workers: int, ray: str | None):
     else:
         def make(_index: int):
             return ProcessShard()
-    return ShardedGallery(workers, make, lambda _index: iter(()))
+    return ShardedGallery(workers, make, lambda _index, _known: iter(()))
 
 
 def _entries(first: int, count: int, seed: int) -> Iterator[tuple[str, str, object]]:

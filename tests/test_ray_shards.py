@@ -93,7 +93,7 @@ def people(synthetic_fingers):
 
 def _reload(entries):
     by_shard = {i: [e for e in entries if shard_of(e[1], SHARDS) == i] for i in range(SHARDS)}
-    return lambda index: iter(by_shard[index])
+    return lambda index, known: (e for e in by_shard[index] if not known(e[0]))
 
 
 def _kill_test_actors() -> None:
