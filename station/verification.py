@@ -6,6 +6,11 @@ liveness challenge where the office's policy requires it (``liveness_at_kiosk``,
 extraction and comparison in a worker process when there is one, and one audit trail
 (actor ``verification``, with where it happened). The kiosk feeds frames from its camera
 thread; ``biostation verify`` runs ``run`` to the end.
+
+Each capture of the finger is first asked whether it is a fingerprint at all (``rate_finger``:
+at least ``finger_check.MIN_MINUTIAE`` minutiae) and then judged by NFIQ 2, both before any
+comparison: a palm's edge or an empty glass is refused with ``kiosk_access.not_a_print`` and the
+applicant asked to place the finger again, within the same ``finger_attempts`` as a faint print.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from enrollment.verification import (
     VerifyStep,
     detected_landmarks,
 )
+
+from .finger_check import capture_problem
 
 ACTOR = "verification"
 
@@ -68,6 +75,34 @@ class IdentityCheck:
         return self.scanner.capture(self.check.finger, timeout=self.policy.finger_capture_timeout_s,
                                     progress=progress)
 
+    def rate_finger(self, image: FingerImage) -> FingerRating:
+        """Not a print (too few minutiae): refused before anything else; then NFIQ 2's gate
+        (``Verification.rate_finger``). Blocks for the extraction and NFIQ 2: call it off a window's thread.
+
+        A refused not-a-print counts as one of the policy's attempts, so a palm held on the glass
+        cannot keep the kiosk asking forever; when it is the last one, the best real print taken
+        before it (if any) is compared, as NFIQ 2's own last attempt does.
+        """
+        check, policy = self.check, self.policy
+        problem = capture_problem(image.pixels, image.dpi, self.workers, policy.finger_capture_timeout_s)
+        if problem is None:
+            return check.rate_finger(image, policy.finger_min_nfiq2, policy.finger_attempts)
+        attempt = len(check.finger_ratings) + 1
+        params = {"finger": check.finger.slug if check.finger else None}
+        exhausted = attempt >= max(1, policy.finger_attempts)
+        prints = [r for r in check.finger_ratings if r.message_id != problem and r.quality > 0]
+        best = max(prints, key=lambda r: r.quality) if exhausted and prints else None
+        if best is not None:
+            check.finger_nfiq2 = best.quality
+            rating = FingerRating(best.image, best.quality, policy.finger_min_nfiq2, True, problem, params,
+                                  attempt=attempt, exhausted=True)
+        else:
+            rating = FingerRating(image, 0, policy.finger_min_nfiq2, False, problem, params, attempt=attempt,
+                                  exhausted=exhausted)
+        check.finger_ratings.append(rating)
+        self.station.audit.record(ACTOR, "verify.not_a_print", self.number, where=self.where, attempt=attempt)
+        return rating
+
     def wait_for_lift(self) -> bool:
         return self.scanner.wait_for_removal(self.policy.finger_removal_timeout_s)
 
@@ -93,7 +128,8 @@ class IdentityCheck:
             on_finger: Callable[[FingerPosition], None] | None = None, seed: int | None = None,
             on_refused: Callable[[FingerRating], None] | None = None) -> VerificationResult:
         """The whole check, blocking: what ``biostation verify`` runs. A capture under the policy's NFIQ 2
-        is refused (``on_refused`` says why) and taken again, up to ``finger_attempts``, as at the kiosk."""
+        is refused (``on_refused`` says why) and taken again, up to ``finger_attempts``, as at the kiosk;
+        so is a capture that is not a fingerprint at all, before NFIQ 2 or any comparison."""
         check = self.begin(number, self.enrolled(number), seed)
         for rgb, t in frames:
             check.observe(rgb, t)
@@ -107,12 +143,12 @@ class IdentityCheck:
         check.describe_face()
         if check.finger is None or self.scanner is None:
             return self.finish(None)
-        while True:  # the kiosk's NFIQ 2 gate (``Verification.rate_finger``), attempt by attempt
+        while True:  # the kiosk's not-a-print check and NFIQ 2 gate (``rate_finger``), attempt by attempt
             if on_finger:
                 on_finger(check.finger)
             image = self.capture_finger()
             self.wait_for_lift()
-            rating = check.rate_finger(image, self.policy.finger_min_nfiq2, self.policy.finger_attempts)
+            rating = self.rate_finger(image)
             if rating.compare:
                 return self.finish_with(rating.image)
             if rating.exhausted:  # NFIQ 2 could rate none of them: the face decides alone
