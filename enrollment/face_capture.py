@@ -23,7 +23,7 @@ from matching.face.embedding import encode, landmarks
 from matching.face.icao import Check, check_photo, first_instruction
 from matching.face.liveness import LivenessChallenge, Observation
 from matching.face.liveness import State as LiveState
-from matching.face.pose import head_pose
+from matching.face.pose import head_pose, intrinsics_for
 
 from .record import CheckResult, FaceCaptureResult
 
@@ -91,9 +91,11 @@ class FaceCapture:
             return FaceGuidance(self.state, (), None, None, None)
         faces = detect(rgb, upsample=1, max_width=PREVIEW_WIDTH)
         lm = landmarks(rgb, faces[0]) if faces else None
-        checks = check_photo(rgb, faces, lm)
+        camera = None if self.profile is None else intrinsics_for(rgb.shape[:2], self.profile.camera_matrix,
+                                                                   self.profile.image_size)
+        checks = check_photo(rgb, faces, lm, camera_matrix=camera)
         if self.state is FaceState.LIVENESS and self.liveness is not None:
-            live = self.liveness.observe(Observation(t, lm, rgb.shape[:2]))
+            live = self.liveness.observe(Observation(t, lm, rgb.shape[:2], camera))
             if live is LiveState.FAILED:
                 self.state = FaceState.LIVENESS_FAILED
             elif live is LiveState.PASSED:
@@ -139,7 +141,9 @@ class FaceCapture:
             descriptor = encode(frame.rgb, frame.box).descriptor
         eyes_src = np.stack([frame.landmarks[36:42].mean(axis=0), frame.landmarks[42:48].mean(axis=0)])
         eyes = [tuple(int(round(v)) for v in p) for p in crop.project(eyes_src)]
-        yaw, pitch, roll = head_pose(frame.landmarks, frame.rgb.shape[:2])
+        yaw, pitch, roll = head_pose(frame.landmarks, frame.rgb.shape[:2], None if self.profile is None else
+                                     intrinsics_for(frame.rgb.shape[:2], self.profile.camera_matrix,
+                                                    self.profile.image_size))
         return FaceCaptureResult(
             jpeg=jpeg(crop), size=(crop.image.shape[1], crop.image.shape[0]),
             eyes=(eyes[0], eyes[1]), embedding=np.asarray(descriptor, np.float32),

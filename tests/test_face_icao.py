@@ -86,6 +86,23 @@ def test_yaw_and_pitch(studio):
     assert values[0] > values[1] > values[2]
 
 
+def test_frontal_portrait_passes_the_pose_checks_wherever_it_sits(studio):
+    """She faces the camera: yaw, pitch and roll pass, and still pass (reading the same within 2°)
+    with her face 150 px higher or lower in the frame, 11° off the optical axis, where the pose
+    read against that axis made her pitch 11° more chin-down (and failed) or 9° less."""
+    centred = checks_of(studio)
+    assert all(centred[name].passed for name in ("yaw", "pitch", "roll"))
+    for dy in (-150, 150):
+        moved = np.full_like(studio, 200)
+        if dy < 0:
+            moved[:dy] = studio[-dy:]
+        else:
+            moved[dy:] = studio[:-dy]
+        checks = checks_of(moved)
+        for name in ("yaw", "pitch", "roll"):
+            assert checks[name].passed and abs(checks[name].value - centred[name].value) <= 2.0, (dy, name)
+
+
 def test_eyes_open(studio):
     box, lm = _face(studio)
     assert checks_of(studio, lm)["eyes_open"].passed

@@ -48,8 +48,13 @@ def eye_centres(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | None,
-                limits: IcaoLimits = ICAO_LIMITS) -> list[Check]:
-    """All checks for one frame; ``landmarks`` belong to ``faces[0]``."""
+                limits: IcaoLimits = ICAO_LIMITS, camera_matrix: np.ndarray | None = None) -> list[Check]:
+    """All checks for one frame; ``landmarks`` belong to ``faces[0]``.
+
+    ``camera_matrix`` is the calibrated camera's (the frame undistorted by its profile): the head
+    pose is read against the line of sight to the face, which needs the camera's intrinsics;
+    without one, ``pose.default_camera`` stands in.
+    """
     checks = [_check("one_face", len(faces), "= 1", len(faces) == 1,
                      "no_face" if not faces else "one_person")]
     if not faces or landmarks is None:
@@ -60,8 +65,7 @@ def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | N
     eye_distance = float(np.linalg.norm(right - left))
     checks.append(_check("eye_distance", eye_distance, f"≥ {limits.min_eye_distance_px:.0f} px",
                          eye_distance >= limits.min_eye_distance_px, "move_closer"))
-    yaw, pitch, roll = head_pose(landmarks, (h, w))
-    pitch -= limits.pitch_bias_deg
+    yaw, pitch, roll = head_pose(landmarks, (h, w), camera_matrix)
     checks.append(_check("yaw", yaw, f"± {limits.max_yaw_deg:.0f}°", abs(yaw) <= limits.max_yaw_deg,
                          # yaw > 0: turned towards the image's right, the applicant's own left
                          "turn_right" if yaw > 0 else "turn_left"))

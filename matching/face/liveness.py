@@ -35,6 +35,7 @@ class Observation:
     t: float  # seconds since the challenge started
     landmarks: np.ndarray | None  # (68, 2), None when no face was found in the frame
     image_size: tuple[int, int] = (480, 640)
+    camera_matrix: np.ndarray | None = None  # the calibrated camera's, for the head pose (pose.head_pose)
 
 
 @dataclass
@@ -85,8 +86,10 @@ class LivenessChallenge:
         self._last = lm
         step = self.current
         # yaw relative to how this person first faced the camera: the generic 3-D model
-        # reads a few degrees off for many faces, and a kiosk camera may sit to one side
-        raw_yaw, _, _ = head_pose(lm, obs.image_size)
+        # reads a few degrees off for many faces, and a kiosk camera may sit to one side of the
+        # screen; where the face sits in the frame does not count (the pose is read against the
+        # line of sight), so a photo slid across the frame is no turn
+        raw_yaw, _, _ = head_pose(lm, obs.image_size, obs.camera_matrix)
         if len(self._yaw_seen) < self.rules.baseline_frames:
             self._yaw_seen.append(raw_yaw)
         yaw = raw_yaw - float(np.median(self._yaw_seen))

@@ -33,6 +33,13 @@ CHIP_PADDINGS = (0.20, 0.30)
 # detector placed the subject (docs/accuracy.md, "Faces")
 CENTRE_BOX_FRACTION = 0.46
 
+# --- head pose (pose.py) -----------------------------------------------------------------------
+# focal length of a camera without a calibration profile, in multiples of the image's longer side:
+# a 53° horizontal field on a landscape frame, between a webcam's 60-70° and a portrait camera's
+# longer lens, and what the pose always assumed, so a centred face reads as before; 0.8 to 2 moved
+# the median pitch of 13 frontal portraits by 1.5° (docs/accuracy.md, "Head pose")
+DEFAULT_FOCAL_PER_SIDE = 1.0
+
 # --- ICAO photo checks (icao.py) ----------------------------------------------------------------
 SHARPNESS_EYE_DISTANCE = 50.0  # px between the eyes a face is shrunk to (never enlarged) before its sharpness is read
 CLIPPED_DARK, CLIPPED_BRIGHT = 5, 250  # grey levels at or beyond which a face pixel counts as clipped
@@ -44,7 +51,6 @@ class IcaoLimits:
     max_yaw_deg: float = 8.0
     max_pitch_deg: float = 12.0
     max_roll_deg: float = 8.0
-    pitch_bias_deg: float = 4.7  # median pitch the generic 3-D model reads on frontal LFW faces
     min_eye_opening: float = 0.20  # eye aspect ratio: about 0.3 open, below 0.2 closed
     max_mouth_opening: float = 0.12  # inner-lip opening over mouth width: near 0 closed, above about 0.15 open
     max_centre_offset: float = 0.10  # of the frame width / height

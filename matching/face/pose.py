@@ -1,9 +1,20 @@
-"""Head pose (yaw, pitch, roll in degrees) from 68 landmarks and a generic 3-D face."""
+"""Head pose (yaw, pitch, roll in degrees) from 68 landmarks and a generic 3-D face.
+
+The pose is read against the line of sight from the camera to the face, not against the
+camera's optical axis. A person who looks straight at the lens from the top of the frame is
+facing the camera, yet their head is turned by the angle between that line and the axis (22°
+for a face 100 px off centre at a 250-px focal length); read against the axis, the same face
+reads "chin down" high in the frame and "chin up" low in it, and cropping a photo changes its
+pose. The line of sight needs the camera's intrinsics: the calibration profile's camera matrix
+where the camera has one, else ``default_camera``.
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from .parameters import DEFAULT_FOCAL_PER_SIDE
 
 # a generic adult face, millimetres, nose tip at the origin (x right, y up, z towards camera)
 _MODEL = np.array([
@@ -15,19 +26,63 @@ _MODEL = np.array([
     (28.9, -28.9, -24.1),  # mouth left corner (54)
 ], dtype=np.float64)
 _INDEX = [30, 8, 36, 45, 48, 54]
+_MODEL_CAMERA = _MODEL * np.array([1, -1, -1])  # in the camera's frame: y down, z away
 
 
-def head_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float, float]:
-    """(yaw, pitch, roll): yaw > 0 when the head turns to the image's right, pitch > 0 chin up."""
+def default_camera(image_size: tuple[int, int]) -> np.ndarray:
+    """Camera matrix of an uncalibrated camera: principal point at the image centre, square
+    pixels, focal length ``DEFAULT_FOCAL_PER_SIDE`` times the longer side (see parameters)."""
     h, w = image_size
-    focal = float(max(h, w))
-    camera = np.array([[focal, 0, w / 2], [0, focal, h / 2], [0, 0, 1]], dtype=np.float64)
+    focal = DEFAULT_FOCAL_PER_SIDE * float(max(h, w))
+    return np.array([[focal, 0, w / 2], [0, focal, h / 2], [0, 0, 1]], dtype=np.float64)
+
+
+def intrinsics_for(image_size: tuple[int, int], camera_matrix: np.ndarray | None,
+                   calibrated_size: tuple[int, int]) -> np.ndarray | None:
+    """A calibration's camera matrix for a frame of ``image_size`` (height, width), or None.
+
+    ``calibrated_size`` is (width, height), as calibration profiles store it. A camera that
+    streams at another resolution of the same aspect ratio scales its matrix with it; a frame of
+    another shape is cropped in an unknown way, so the calibration says nothing about it.
+    """
+    if camera_matrix is None:
+        return None
+    h, w = image_size
+    cw, ch = calibrated_size
+    if abs(w * ch - h * cw) > max(w, cw):  # not the same aspect ratio (to a pixel)
+        return None
+    scale = np.diag([w / cw, h / ch, 1.0])
+    return scale @ np.asarray(camera_matrix, np.float64)
+
+
+def _towards(direction: np.ndarray) -> np.ndarray:
+    """The smallest rotation that turns the optical axis (0, 0, 1) onto ``direction``."""
+    d = direction / np.linalg.norm(direction)
+    axis = np.cross((0.0, 0.0, 1.0), d)
+    sin = float(np.linalg.norm(axis))
+    if sin < 1e-12:
+        return np.eye(3)
+    angle = float(np.arctan2(sin, d[2]))
+    rot, _ = cv2.Rodrigues(axis / sin * angle)
+    return rot
+
+
+def head_pose(landmarks: np.ndarray, image_size: tuple[int, int],
+              camera_matrix: np.ndarray | None = None) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) against the line of sight: yaw > 0 when the head turns to the image's
+    right, pitch > 0 chin up. ``image_size`` is (height, width); ``camera_matrix`` the
+    calibrated intrinsics of the frame (undistorted), else ``default_camera(image_size)``."""
+    camera = default_camera(image_size) if camera_matrix is None else np.asarray(camera_matrix, np.float64)
     points = landmarks[_INDEX].astype(np.float64)
-    model = _MODEL * np.array([1, -1, -1])  # to the camera frame: y down, z away
-    ok, rvec, _ = cv2.solvePnP(model, points, camera, None, flags=cv2.SOLVEPNP_ITERATIVE)
+    ok, rvec, _ = cv2.solvePnP(_MODEL_CAMERA, points, camera, None, flags=cv2.SOLVEPNP_ITERATIVE)
     if not ok:
         return 0.0, 0.0, 0.0
     rot, _ = cv2.Rodrigues(rvec)
+    # the line of sight is the ray through the nose tip's image (where the fitted model's own
+    # origin projects, but never behind the camera when landmarks fit no real face); a head
+    # facing the camera faces back along it
+    sight = np.linalg.solve(camera, np.array([*points[0], 1.0]))
+    rot = _towards(sight).T @ rot
     sy = np.hypot(rot[0, 0], rot[1, 0])
     pitch = np.degrees(np.arctan2(rot[2, 1], rot[2, 2]))
     yaw = np.degrees(np.arctan2(-rot[2, 0], sy))
