@@ -184,3 +184,80 @@ def audit_entries(engine: Engine, subject: str | None = None) -> list[dict]:
         rows = conn.execute(query).all()
     return [{"at": _aware(r.at).isoformat(), "actor": r.actor, "action": r.action, "subject": r.subject,
              "detail": json.loads(r.detail) if r.detail else None} for r in rows]
+
+
+# -- the back office's side-by-side comparison ------------------------------------------------------
+SIDES = ("new", "earlier")  # the item's own record (the search's probe, or the held version), the other one
+FACE_FILE = "face.iso19794-5"
+
+
+def _side_packets(row) -> dict[str, str | None]:
+    return {"new": row.packet_id, "earlier": row.other_packet_id}
+
+
+def _side(conn, packet_id: str | None, application: str) -> dict:
+    """What the comparison page shows of one record, without opening its files: the applicant, when it
+    arrived, whether it has a face, which fingers, and whether retention erased its biometrics."""
+    person = conn.execute(select(db.applications.c.given_name, db.applications.c.surname,
+                                 db.applications.c.birth_date)
+                          .where(db.applications.c.number == application)).first()
+    shown = {"application": application, "packet_id": packet_id,
+             "given_name": person.given_name if person else None, "surname": person.surname if person else None,
+             "birth_date": person.birth_date if person else None,
+             "received_at": None, "face": False, "fingers": [], "erased": False}
+    if packet_id is None:
+        return shown
+    stored = conn.execute(select(db.records.c.manifest, db.records.c.received_at, db.records.c.erasure)
+                          .where(db.records.c.packet_id == packet_id)).first()
+    if stored is None:
+        return shown
+    manifest = json.loads(stored.manifest)
+    shown.update(received_at=_aware(stored.received_at).isoformat(), erased=stored.erasure is not None,
+                 face=not stored.erasure and bool((manifest.get("face") or {}).get("record")),
+                 fingers=[] if stored.erasure else sorted(
+                     {int(f["position"]): f.get("finger") for f in manifest.get("fingers", [])
+                      if isinstance(f, dict) and f.get("image") and isinstance(f.get("position"), int)}.items()))
+    return shown
+
+
+def item_sides(engine: Engine, item_id: int, viewer: StaffMember) -> dict:
+    """One item with both records as the comparison page lays them out (``new`` and ``earlier``); the
+    view is audited (``adjudication.view``). The images themselves come one by one from :func:`item_file`."""
+    with engine.begin() as conn:
+        row = conn.execute(select(db.adjudication_items).where(db.adjudication_items.c.id == item_id)).first()
+        if row is None:
+            raise CentralError(404, "central.no_item", item=item_id)
+        sides = {"new": _side(conn, row.packet_id, row.application),
+                 "earlier": _side(conn, row.other_packet_id, row.other_application)}
+        _view(conn, viewer, "adjudication.view", row)
+    return {"item": _item_json(row), "sides": sides}
+
+
+def item_file(engine: Engine, item_id: int, side: str, position: int, viewer: StaffMember) -> bytes:
+    """One biometric file of one side of an item, in clear: the face record (``position`` 0) or the image
+    of the finger at ISO ``position``; each read audited (``adjudication.view_biometrics``, naming the
+    side, the record and the file) in the transaction that decrypts it. 404 when the record has no such
+    file (never enrolled, or erased by retention)."""
+    if side not in SIDES:
+        raise CentralError(404, "central.no_item", item=item_id)
+    with engine.begin() as conn:
+        row = conn.execute(select(db.adjudication_items).where(db.adjudication_items.c.id == item_id)).first()
+        if row is None:
+            raise CentralError(404, "central.no_item", item=item_id)
+        packet_id = _side_packets(row)[side]
+        shown = _side(conn, packet_id, row.application if side == "new" else row.other_application)
+        if position == 0 and shown["face"]:
+            name = FACE_FILE
+        elif any(p == position for p, _finger in shown["fingers"]):
+            manifest = json.loads(conn.execute(select(db.records.c.manifest)
+                                               .where(db.records.c.packet_id == packet_id)).scalar_one())
+            name = next(f["image"] for f in manifest["fingers"] if f.get("position") == position and f.get("image"))
+        else:
+            raise CentralError(404, "central.no_item", item=item_id)
+        data = _files(conn, packet_id).get(name)
+        if data is None:
+            raise CentralError(404, "central.no_item", item=item_id)
+        audit(conn, viewer.name, "adjudication.view_biometrics", str(row.id), kind=row.kind, role=viewer.role,
+              side=side, packet=packet_id, file=name,
+              applications=[row.application, row.other_application])
+    return data

@@ -51,6 +51,16 @@ applications = Table(
     Column("service", String(32), nullable=False),
     Column("appointment_at", DateTime(timezone=True), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the applicant portal (revision 0005): the office booked (NULL: the default office, for
+    # applications made before offices existed), "booked" or "cancelled", and when the applicant
+    # consented to the privacy notice of which version (NULL: registered by staff, not online)
+    # (no foreign key: a table of its own must stay creatable alone, as the migration tests build it;
+    # offices are never deleted, and every writer takes the id from the offices table)
+    Column("office_id", Integer, index=True),
+    Column("status", String(16), nullable=False, server_default="booked"),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("consent_at", DateTime(timezone=True)),
+    Column("privacy_notice", String(16)),
 )
 
 station_tokens = Table(
@@ -59,6 +69,7 @@ station_tokens = Table(
     Column("name", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
+    Column("office_id", Integer),  # the office the station will serve (revision 0005); NULL: the default
 )
 
 stations = Table(
@@ -67,6 +78,7 @@ stations = Table(
     Column("name", String(100), nullable=False),
     Column("public_key", LargeBinary, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("office_id", Integer),  # the office it serves: its queue (revision 0005); NULL: the default
 )
 
 records = Table(
@@ -171,6 +183,51 @@ feedback = Table(
     Column("stars", Integer, nullable=False),
     Column("comment", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+# -- offices and the applicant portal (revision 0005) ------------------------------------------
+# an office's hours are wall-clock times in its own zone (WIB, WITA, WIT); ``closed_weekdays``
+# lists Python weekdays (0 = Monday) separated by commas
+offices = Table(
+    "offices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True, index=True),
+    Column("timezone", String(64), nullable=False),
+    Column("opens", String(5), nullable=False),
+    Column("closes", String(5), nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("closed_weekdays", String(20), nullable=False, server_default="5,6"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# a day an office is shut although its weekday is open (a holiday), or open with another capacity
+office_days = Table(
+    "office_days", metadata,
+    Column("office_id", Integer, ForeignKey("offices.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the office's zone
+    Column("closed", Boolean, nullable=False),
+    Column("capacity", Integer),  # per slot on that day; NULL: the office's own
+)
+
+# the one-time ids of the portal's booking forms already used: a replayed form finds its id here
+portal_forms = Table(
+    "portal_forms", metadata,
+    Column("form_id", String(64), primary_key=True),
+    Column("used_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+# -- the back office (revision 0006) -----------------------------------------------------------
+# a signed-in staff browser: only the SHA-256 of its cookie's token is kept (``central.staff``);
+# a session ends after its idle or absolute time, or at log-out, when its row is deleted
+staff_sessions = Table(
+    "staff_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_name", String(64), ForeignKey("staff.name"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )
 
 

@@ -200,9 +200,11 @@ class Central:
         from .identification import biometrics
         from .shards import shard_of
 
-        for record in store.all_records(self.engine, since=since, accepted_only=True):
-            if (shard is None or shard_of(record.application, self.workers) == shard) and not known(record.packet_id):
-                yield record.packet_id, record.application, biometrics(record.manifest, record.files)
+        def skip(packet_id: str, application: str) -> bool:
+            return known(packet_id) or (shard is not None and shard_of(application, self.workers) != shard)
+
+        for record in store.all_records(self.engine, since=since, accepted_only=True, skip=skip):
+            yield record.packet_id, record.application, biometrics(record.manifest, record.files)
 
     def _make_gallery(self):
         from .shards import ProcessShard, ShardedGallery

@@ -4,18 +4,21 @@ The same account rules as a station's officers (``domain.accounts``: folded name
 SP 800-63B password policy) and the same lockout: an attempt counts as a failure in the
 transaction that reads the lock (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
 on SQLite), so parallel guesses lock the account as sequential ones do; an unknown name
-costs the same argon2 check as a known one.
+costs the same argon2 check as a known one. The back office's sign-ins are server-side sessions
+(:func:`start_session`): idle and absolute expiry, ended by log-out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from domain.accounts import account_key, normalize_password, password_problem, valid_account_name
 
@@ -101,3 +104,65 @@ def authenticate(engine: Engine, name: str, password: str) -> StaffMember:
     with engine.begin() as conn:
         conn.execute(update(db.staff).where(db.staff.c.name == key).values(failures=0, locked_until=None))
     return StaffMember(row.display_name, row.role)
+
+
+# -- the back office's sessions ------------------------------------------------------------------
+# A signed-in browser holds a random token in an HttpOnly, SameSite=Strict cookie; the database
+# keeps only its SHA-256, so a copy of the database opens no session. A session ends after
+# SESSION_IDLE_MINUTES without a request (a desk left unattended) and SESSION_HOURS after log-in
+# whatever happens (a stolen cookie does not live for ever), and at log-out; the role is read from
+# the account at every request, so a changed role applies at once.
+SESSION_IDLE_MINUTES = 30
+SESSION_HOURS = 8
+
+
+def _session_key(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(engine: Engine, member: StaffMember) -> str:
+    """A new session for ``member`` (just authenticated), audited as ``login``; its token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = now_utc()
+    with engine.begin() as conn:
+        conn.execute(db.staff_sessions.insert().values(token_hash=_session_key(token), created_at=now,
+                                                       staff_name=account_key(member.name), last_seen_at=now))
+        audit(conn, member.name, "login", None, role=member.role)
+    return token
+
+
+def session_member(engine: Engine, token: str) -> StaffMember | None:
+    """The staff member a session token names, its idle clock restarted; None when it is unknown,
+    ended or expired (an expired row is deleted, and the end audited as ``session.expired``)."""
+    if not token or len(token) > 128:
+        return None
+    key = _session_key(token)
+    now = now_utc()
+    s, t = db.staff_sessions, db.staff
+    with engine.begin() as conn:
+        row = conn.execute(select(s.c.created_at, s.c.last_seen_at, t.c.display_name, t.c.role)
+                           .join(t, t.c.name == s.c.staff_name).where(s.c.token_hash == key)).first()
+        if row is None:
+            return None
+        idle = now - _aware(row.last_seen_at) > timedelta(minutes=SESSION_IDLE_MINUTES)
+        old = now - _aware(row.created_at) > timedelta(hours=SESSION_HOURS)
+        if idle or old:
+            conn.execute(delete(s).where(s.c.token_hash == key))
+            audit(conn, row.display_name, "session.expired", None, reason="idle" if idle else "absolute")
+            return None
+        conn.execute(update(s).where(s.c.token_hash == key).values(last_seen_at=now))
+    return StaffMember(row.display_name, row.role)
+
+
+def end_session(engine: Engine, token: str) -> None:
+    """Log-out: the session's row is deleted (the cookie alone opens nothing), audited as ``logout``."""
+    if not token or len(token) > 128:
+        return
+    s, t = db.staff_sessions, db.staff
+    key = _session_key(token)
+    with engine.begin() as conn:
+        row = conn.execute(select(t.c.display_name).join(s, t.c.name == s.c.staff_name)
+                           .where(s.c.token_hash == key)).first()
+        if row is not None:
+            conn.execute(delete(s).where(s.c.token_hash == key))
+            audit(conn, row.display_name, "logout", None)

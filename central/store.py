@@ -165,10 +165,21 @@ def central_key(engine: Engine) -> X25519PrivateKey:
 
 
 # -- applications ----------------------------------------------------------------------------
+# what may stand between a name's letters: spaces, dots, commas, apostrophes (typed ', or the typographic
+# U+2019 and U+02BC), hyphens (typed -, or U+2010 and the non-breaking U+2011), and the zero-width
+# (non-)joiners some scripts need (Persian, Indic)
+NAME_PUNCTUATION = frozenset(" '.,-\u2019\u02bc\u2010\u2011\u200c\u200d")
+
+
+def _name_character(c: str) -> bool:
+    """A letter of any script, a combining mark (Devanagari's vowel signs, Thai's tones) or :data:`NAME_PUNCTUATION`."""
+    return c.isalpha() or unicodedata.category(c).startswith("M") or c in NAME_PUNCTUATION
+
+
 def clean_name(value: str, field: str) -> str:
-    """A person's name as typed online: letters, spaces, ' - . only; no control characters."""
+    """A person's name as typed online: letters and marks of any script, spaces, ' - . only; no control characters."""
     text = unicodedata.normalize("NFC", (value or "").strip())
-    if not text or len(text) > 100 or not all(c.isalpha() or c in " '-.," for c in text):
+    if not text or len(text) > 100 or not all(_name_character(c) for c in text):
         raise CentralError(422, "central.bad_name", field=field)
     _refused_as_422(check_name, text)  # punctuation alone ("...") is not a name
     return text
@@ -185,8 +196,15 @@ def _refused_as_422(check, *args):
 
 
 def add_application(engine: Engine, given_name: str, surname: str, birth_date: str, service: str,
-                    appointment_at: datetime | None = None) -> str:
-    """Register an online application; returns its number (service letter, date, six digits)."""
+                    appointment_at: datetime | None = None, office: str | None = None) -> str:
+    """Register an application as staff do (the portal books through ``central.offices``); returns its
+    number (service letter, date, six digits). ``office`` names the office (default: the default one);
+    staff may place an appointment off the slot grid or past a slot's capacity (a walk-in)."""
+    from .offices import office_named
+
+    office_id = None
+    if office:
+        office_id = office_named(engine, office).id
     given, family = clean_name(given_name, "given_name"), clean_name(surname, "surname")
     born = _refused_as_422(parse_birth_date, birth_date, date.today())
     if service not in SERVICES:
@@ -201,7 +219,8 @@ def add_application(engine: Engine, given_name: str, surname: str, birth_date: s
             with engine.begin() as conn:
                 conn.execute(db.applications.insert().values(
                     number=number, given_name=given, surname=family, birth_date=born.isoformat(),
-                    service=service, appointment_at=when.astimezone(UTC), created_at=now_utc()))
+                    service=service, appointment_at=when.astimezone(UTC), created_at=now_utc(),
+                    office_id=office_id))
             return number
         except IntegrityError:
             continue
@@ -222,16 +241,20 @@ def get_application(engine: Engine, number: str) -> dict:
     return _application_row(row)
 
 
-def appointments_on(engine: Engine, day: date, zone: str) -> list[dict]:
-    """Applications with an appointment on ``day`` in the station's time zone."""
+def appointments_on(engine: Engine, day: date, zone: str, office=None) -> list[dict]:
+    """Booked (not cancelled) applications with an appointment on ``day`` in ``zone``; with ``office``
+    (a ``central.offices.Office``) only that office's, the default office's including those with none."""
+    from .offices import of_office
+
     tz = ZoneInfo(zone)
     start = datetime.combine(day, time.min, tz).astimezone(UTC)
     end = start + timedelta(days=1)
+    a = db.applications.c
     with engine.begin() as conn:
-        rows = conn.execute(select(db.applications)
-                            .where(db.applications.c.appointment_at >= start,
-                                   db.applications.c.appointment_at < end)
-                            .order_by(db.applications.c.appointment_at)).all()
+        where = [a.appointment_at >= start, a.appointment_at < end, a.status == "booked"]
+        if office is not None:
+            where.append(of_office(office, conn))
+        rows = conn.execute(select(db.applications).where(*where).order_by(a.appointment_at)).all()
     return [_application_row(r) for r in rows]
 
 
@@ -240,17 +263,23 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(engine: Engine, name: str) -> str:
-    """A one-time registration token for a station called ``name``; only its hash is kept."""
+def issue_token(engine: Engine, name: str, office: str | None = None) -> str:
+    """A one-time registration token for a station called ``name`` serving ``office`` (its name; none:
+    the default office, whichever it is when the station asks); only the token's hash is kept."""
     if not name.strip() or len(name) > 100:
         raise CentralError(422, "central.bad_station_name")
+    office_id = None
+    if office:
+        from .offices import office_named
+
+        office_id = office_named(engine, office).id
     # the prefix names what the string is, and keeps it from starting with "-": one
     # token in 64 from token_urlsafe does, and the command line then reads
     # ``--token -x…`` as a missing argument
     token = "bst_" + secrets.token_urlsafe(24)
     with engine.begin() as conn:
         conn.execute(db.station_tokens.insert().values(token_hash=_token_hash(token), name=name.strip(),
-                                                       created_at=now_utc()))
+                                                       created_at=now_utc(), office_id=office_id))
     return token
 
 
@@ -268,9 +297,15 @@ def register_station(engine: Engine, token: str, public_key: bytes) -> tuple[str
         station_id = secrets.token_hex(8)
         conn.execute(db.station_tokens.update().where(db.station_tokens.c.token_hash == row.token_hash)
                      .values(used_at=now_utc()))
-        conn.execute(db.stations.insert().values(station_id=station_id, name=row.name,
+        conn.execute(db.stations.insert().values(station_id=station_id, name=row.name, office_id=row.office_id,
                                                  public_key=public_key, registered_at=now_utc()))
     return station_id, row.name
+
+
+def station_office(engine: Engine, station_id: str) -> int | None:
+    """The office a station was registered for (``station-token --office``); None: the default office."""
+    with engine.connect() as conn:
+        return conn.execute(select(db.stations.c.office_id).where(db.stations.c.station_id == station_id)).scalar()
 
 
 def station_keys(engine: Engine) -> dict[str, Ed25519PublicKey]:
@@ -588,11 +623,13 @@ def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, byt
 
 
 def all_records(engine: Engine, since: datetime | None = None, accepted_only: bool = False,
-                queued_only: bool = False):
+                queued_only: bool = False, skip=lambda _packet_id, _application: False):
     """Every stored record (received at or after ``since``; only accepted ones, or only those whose search
     is queued, if asked), oldest first, as ``StoredRecord``: what the 1:N gallery is built from.
 
-    Records whose biometrics were erased (``central.retention``) are left out: nothing of them to search.
+    Records whose biometrics were erased (``central.retention``) are left out: nothing of them to search;
+    so are those ``skip(packet_id, application)`` names, before their files are read (the gallery's catching up
+    passes the records it holds: re-reading a minute of files at every search made a burst quadratic).
     """
     r = db.records.c
     query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest).where(r.erased_at.is_(None))
@@ -605,6 +642,8 @@ def all_records(engine: Engine, since: datetime | None = None, accepted_only: bo
     with engine.begin() as conn:
         rows = conn.execute(query.order_by(r.received_at, r.packet_id)).all()
     for row in rows:
+        if skip(row.packet_id, row.application):
+            continue
         with engine.begin() as conn:
             files = _files(conn, row.packet_id)
         yield StoredRecord(row.packet_id, row.application, row.status, row.search_status, json.loads(row.manifest),

@@ -1,9 +1,10 @@
 """Applications as the station sees them: from the central record, or from its encrypted cache.
 
-Every application looked up and today's appointments (in the station's time zone) are
-kept sealed in ``cache.db``, refreshed on every successful contact with the central
-record, so a counter keeps enrolling while the network is down; the records then wait
-in the outbox.
+Today's appointments are the bookings of the office the station serves (``Settings.office``; the
+default office without one), made on the portal or by staff. Every application looked up and
+today's appointments (in the station's time zone) are kept sealed in ``cache.db``, refreshed
+on every successful contact with the central record, so a counter keeps enrolling while the
+network is down; the records then wait in the outbox.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ class ApplicationError(BiostationError):
 
 
 class ApplicationDesk:
-    def __init__(self, home: Path, storage_key: bytes, link: CentralLink | None, zone: str) -> None:
+    def __init__(self, home: Path, storage_key: bytes, link: CentralLink | None, zone: str, office: str = "") -> None:
         self.db = Database(home / "cache.db", SCHEMA)
         self.key = storage_key
         self.link = link
         self.zone = ZoneInfo(zone)
         self.zone_name = zone
+        self.office = office
 
     @property
     def conn(self):
@@ -61,7 +63,7 @@ class ApplicationDesk:
         if self.link is None:
             raise CentralUnreachable()
         day = self.today()
-        listing = self.link.appointments(day, self.zone_name)
+        listing = self.link.appointments(day, self.zone_name, self.office)
         self._put("appointments", day.isoformat(), listing)
         for application in listing:
             self._put("applications", application["number"], application)

@@ -50,13 +50,48 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from central.ray_shards import check_address
 
         check_address(args.ray)
+    tls = _tls_files(args)  # before we connect: a missing certificate stops the start at once
     engine = _engine(args, settings)
     # the keys loaded before we say we listen: made, moved out of an old database or checked against
     # its records; with PostgreSQL and no --keys, refused (central.keys_required)
     central_key(engine)
-    print(render("central.serving", args.lang, url=f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
-    serve(engine, args.host, args.port, production=args.production, workers=args.workers, ray=args.ray)
+    scheme = "https" if tls else "http"
+    print(render("central.serving", args.lang, url=f"{scheme}://{args.host}:{args.port}"), file=sys.stderr, flush=True)
+    if tls:
+        _serve_tls(engine, args, *tls)
+    else:
+        serve(engine, args.host, args.port, production=args.production, workers=args.workers, ray=args.ray)
     return 0
+
+
+def _tls_files(args: argparse.Namespace) -> tuple[str, str] | None:
+    """``--tls-cert`` and ``--tls-key``, both or neither, each a readable file."""
+    if not (args.tls_cert or args.tls_key):
+        return None
+    if not (args.tls_cert and args.tls_key):
+        raise UsageError("portal.cli.tls_pair")
+    for path in (args.tls_cert, args.tls_key):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise UsageError("portal.cli.tls_unreadable", path=path) from exc
+    return args.tls_cert, args.tls_key
+
+
+def _serve_tls(engine, args: argparse.Namespace, cert: str, key: str) -> None:
+    """``central.service.serve`` over TLS: the same app and guarded server, uvicorn's TLS on top.
+
+    The pages then send HSTS and mark their cookies Secure (they see https as their scheme).
+    """
+    import uvicorn
+
+    from central.service import MAX_PACKET_BYTES, BodyLimit, create_app, server_config
+
+    app = BodyLimit(create_app(engine, args.production, args.workers, args.ray), MAX_PACKET_BYTES)
+    config = server_config(app, args.host, args.port)
+    config.ssl_certfile, config.ssl_keyfile = cert, key
+    uvicorn.Server(config).run()
 
 
 def cmd_add_application(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,8 +108,51 @@ def cmd_add_application(args: argparse.Namespace, settings: Settings) -> int:
 
             when = when.replace(tzinfo=ZoneInfo(settings.timezone))
     number = add_application(_engine(args, settings), args.given_name, args.surname, args.birth_date,
-                             args.service, when)
+                             args.service, when, office=args.office)
     print(number)
+    return 0
+
+
+def cmd_offices_add(args: argparse.Namespace, settings: Settings) -> int:
+    from central.offices import add_office
+
+    office = add_office(_engine(args, settings), args.name, args.opens, args.closes, args.slot_minutes,
+                        args.capacity, args.timezone, args.closed_weekdays)
+    print(render("portal.cli.office_added", args.lang, name=office.name, zone=office.zone_label,
+                 opens=args.opens, closes=args.closes, minutes=office.slot_minutes, capacity=office.capacity),
+          file=sys.stderr)
+    print(json.dumps(office.as_json()))
+    return 0
+
+
+def cmd_offices_list(args: argparse.Namespace, settings: Settings) -> int:
+    from central.offices import list_offices
+
+    found = list_offices(_engine(args, settings))
+    if args.json:
+        print(json.dumps([o.as_json() for o in found]))
+        return 0
+    for o in found:
+        print(f"{o.id:>4}  {o.name}  {o.zone_label}  {o.opens:%H:%M}-{o.closes:%H:%M}  {o.slot_minutes} min  "
+              f"x{o.capacity}  closed: {','.join(o.as_json()['closed_weekdays']) or '-'}")
+    return 0
+
+
+def cmd_offices_day(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from central.offices import office_named, set_day
+
+    try:
+        day = date.fromisoformat(args.day)
+    except ValueError as exc:
+        raise UsageError("portal.cli.bad_day", value=args.day) from exc
+    engine = _engine(args, settings)
+    office = office_named(engine, args.name)
+    set_day(engine, office, day, closed=args.closed, capacity=args.capacity)
+    what = (render("portal.cli.day_closed", args.lang) if args.closed
+            else render("portal.cli.day_capacity", args.lang, capacity=args.capacity))
+    print(render("portal.cli.day_set", args.lang, name=office.name, day=day.isoformat(), what=what), file=sys.stderr)
     return 0
 
 
@@ -82,7 +160,7 @@ def cmd_station_token(args: argparse.Namespace, settings: Settings) -> int:
     from central.store import issue_token
 
     print(render("central.token_once", args.lang), file=sys.stderr)
-    print(issue_token(_engine(args, settings), args.name))
+    print(issue_token(_engine(args, settings), args.name, args.office))
     return 0
 
 
@@ -177,6 +255,8 @@ def add_parsers(sub) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--production", action="store_true", help="refuse records from emulated devices")
+    serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    serve.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     serve.add_argument("--workers", type=int,
                        help="gallery shards, each held by a worker (default: one per 50,000 persons, up to the cores)")
     serve.add_argument("--ray", metavar="auto|ADDRESS",
@@ -193,11 +273,40 @@ def add_parsers(sub) -> None:
     add.add_argument("--birth-date", required=True)
     add.add_argument("--service", required=True)
     add.add_argument("--appointment", help="ISO date-time (default: now)")
+    add.add_argument("--office", help="the office's name (default: the default office, the oldest)")
     add.set_defaults(func=cmd_add_application)
+
+    offices = central.add_parser("offices", help="offices, their hours and slots").add_subparsers(
+        dest="action", required=True)
+    office_add = offices.add_parser("add", help="open an office for bookings (prints it as JSON)")
+    office_add.add_argument("--db")
+    office_add.add_argument("--name", required=True)
+    office_add.add_argument("--opens", required=True, metavar="HH:MM")
+    office_add.add_argument("--closes", required=True, metavar="HH:MM")
+    office_add.add_argument("--slot-minutes", type=int, required=True)
+    office_add.add_argument("--capacity", type=int, required=True, help="applicants per slot")
+    office_add.add_argument("--timezone", "--zone", default="Asia/Jakarta",
+                            help="WIB, WITA, WIT or an IANA zone (default: Asia/Jakarta, WIB)")
+    office_add.add_argument("--closed-weekdays", default="sat,sun", metavar="DAYS",
+                            help="weekdays the office is shut, e.g. sat,sun (default); '' for none")
+    office_add.set_defaults(func=cmd_offices_add)
+    office_list = offices.add_parser("list", help="the offices")
+    office_list.add_argument("--db")
+    office_list.add_argument("--json", action="store_true")
+    office_list.set_defaults(func=cmd_offices_list)
+    office_day = offices.add_parser("day", help="shut an office on one day, or set that day's capacity per slot")
+    office_day.add_argument("--db")
+    office_day.add_argument("--name", required=True)
+    office_day.add_argument("--day", required=True, metavar="YYYY-MM-DD")
+    shut = office_day.add_mutually_exclusive_group(required=True)
+    shut.add_argument("--closed", action="store_true")
+    shut.add_argument("--capacity", type=int)
+    office_day.set_defaults(func=cmd_offices_day)
 
     token = central.add_parser("station-token", help="a one-time station registration token")
     token.add_argument("--db")
     token.add_argument("--name", required=True)
+    token.add_argument("--office", help="the office the station serves: its queue (default: the default office)")
     token.set_defaults(func=cmd_station_token)
 
     records = central.add_parser("records", help="records received")

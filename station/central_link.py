@@ -100,9 +100,12 @@ class CentralLink:
     def application(self, number: str) -> dict:
         return self._send("GET", f"/api/v1/applications/{number}")
 
-    def appointments(self, day: date, zone: str) -> list[dict]:
-        return self._send("GET", "/api/v1/appointments", params={"day": day.isoformat(), "zone": zone})[
-            "appointments"]
+    def appointments(self, day: date, zone: str, office: str = "") -> list[dict]:
+        """The bookings of ``office`` (its name; "" for the default office) on ``day``: the station's queue.
+
+        ``zone`` is the station's own, used only while the central record has no office at all."""
+        return self._send("GET", "/api/v1/offices/appointments",
+                          params={"day": day.isoformat(), "office": office, "zone": zone})["appointments"]
 
     def templates(self, number: str) -> dict:
         return self._send("GET", f"/api/v1/applications/{number}/templates")

@@ -2,11 +2,14 @@
 
 ``biostation run`` starts it when no central URL is configured: uvicorn on a loopback
 port in a background thread, SQLite in the station home, and the station registered
-with it on first start, so the console works out of the box.
+with it on first start, so the console works out of the box. It serves the applicant portal
+too (on the same loopback port), with one office (:data:`DEFAULT_OFFICE`) made on first start
+when there is none, so bookings have somewhere to go; the station's queue is that office's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from datetime import datetime
@@ -14,6 +17,8 @@ from datetime import datetime
 from .central_link import wait_until_ready
 
 PREFERRED_PORT = 8700  # the same port every start keeps the registration valid
+# the office a single-office station starts with: weekdays 08:00-15:00, 15-minute slots, 4 applicants each
+DEFAULT_OFFICE = {"name": "Kantor Imigrasi", "opens": "08:00", "closes": "15:00", "slot_minutes": 15, "capacity": 4}
 
 
 def free_port(preferred: int = 0) -> int:
@@ -29,13 +34,18 @@ def free_port(preferred: int = 0) -> int:
 
 
 class EmbeddedCentral:
-    def __init__(self, db_url: str, port: int | None = None) -> None:
+    def __init__(self, db_url: str, port: int | None = None, zone: str = "Asia/Jakarta") -> None:
         import uvicorn
 
         from central.db import connect
+        from central.offices import add_office, default_office
         from central.service import MAX_PACKET_BYTES, BodyLimit, create_app
+        from central.store import CentralError
 
         self.engine = connect(db_url)
+        if default_office(self.engine) is None:
+            with contextlib.suppress(CentralError):  # made meanwhile by another start on the same file
+                add_office(self.engine, timezone=zone, **DEFAULT_OFFICE)
         if port is None:
             port = free_port(PREFERRED_PORT)
         self.url = f"http://127.0.0.1:{port}"
@@ -54,11 +64,12 @@ class EmbeddedCentral:
         return issue_token(self.engine, name)
 
     def add_application(self, given_name: str, surname: str, birth_date: str, service: str,
-                        appointment_at: datetime | None = None) -> str:
-        """Register an application in this record as the portal would; returns its number."""
+                        appointment_at: datetime | None = None, office: str | None = None) -> str:
+        """Register an application in this record as staff would (``office``: its name, default the
+        default office); returns its number."""
         from central.store import add_application
 
-        return add_application(self.engine, given_name, surname, birth_date, service, appointment_at)
+        return add_application(self.engine, given_name, surname, birth_date, service, appointment_at, office)
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -17,6 +17,9 @@ from matching.fingerprint.synth import write_synthetic_fingers
 from station.central_link import wait_until_ready
 from station.embedded_central import free_port
 
+# one Chromium for the whole run (Playwright's sync API allows one driver per process at a time)
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def synthetic_fingers(tmp_path_factory) -> Path:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from domain.catalog import LANGUAGES
 
+from . import office, portal, portal_queue
 from .forms import FormRefused
 from .pages import LANGUAGE_COOKIE, STATIC, page
 
@@ -24,6 +25,7 @@ def mount(app: FastAPI, engine: Engine) -> None:
     """The static files, the portal's routes and the back office's routes on ``app``."""
     app.state.web_secret = secrets.token_bytes(32)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    office.register(app, engine)  # the back office at /office (central/web/office.py)
 
     @app.get("/language/{chosen}")
     async def choose_language(chosen: str, request: Request, next: str = "/"):
@@ -34,6 +36,9 @@ def mount(app: FastAPI, engine: Engine) -> None:
             response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax",
                                 secure=request.url.scheme == "https", path="/")
         return response
+
+    app.include_router(portal.routes(engine))
+    app.include_router(portal_queue.routes(engine))
 
     @app.exception_handler(FormRefused)
     async def _refused(request: Request, exc: FormRefused):

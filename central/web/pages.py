@@ -31,6 +31,10 @@ PAGE_HEADERS = {
     "cache-control": "no-store",
 }
 
+# over TLS, browsers are told to come back over TLS only, for a year (not sent over plain HTTP, where
+# an attacker could strip it anyway and a test or loopback server must stay reachable)
+HSTS = "max-age=31536000"
+
 environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                           trim_blocks=True, lstrip_blocks=True)
 
@@ -53,6 +57,8 @@ def page(request: Request, template: str, status: int = 200, **context: object) 
     html = environment.get_template(template).render(request=request, lang=lang, t=t, csrf_field=CSRF_FIELD,
                                                      csrf_token=token, **context)
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    if request.url.scheme == "https":  # served over TLS (``central serve --tls-cert``, or a proxy saying so)
+        response.headers["strict-transport-security"] = HSTS
     if new:
         response.set_cookie(CSRF_COOKIE, browser, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")
