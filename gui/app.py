@@ -7,12 +7,14 @@ tries first and the station says plainly what is wrong and what to do instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 
 from domain.errors import BiostationError
 
+log = logging.getLogger("biostation.gui")
 _PROBE = "from PySide6.QtWidgets import QApplication; import sys; app = QApplication(sys.argv); print('ok')"
 
 
@@ -36,8 +38,12 @@ def check_display() -> None:
 
 
 def run_window(kind: str, settings, language: str, camera_url: str | None = None,
-               scanner_url: str | None = None) -> int:
-    """``kind``: console | kiosk | calibration. Returns the exit code."""
+               scanner_url: str | None = None, demo: bool = False) -> int:
+    """``kind``: console | kiosk | calibration. Returns the exit code.
+
+    ``demo``: book today's sample appointments in the embedded central record first, so a
+    newcomer finds applicants in the queue (``station.demo``).
+    """
     check_display()
     from PySide6.QtWidgets import QApplication
 
@@ -49,11 +55,24 @@ def run_window(kind: str, settings, language: str, camera_url: str | None = None
     lang = Language(language)
     wiring = wire(settings, camera_url, scanner_url)
     try:
+        if demo:
+            from station.demo import add_demo_appointments
+
+            if wiring.embedded is None:
+                log.warning("--demo books sample appointments in the embedded central record only; "
+                            "this station uses %s", settings.central_url)
+            else:
+                add_demo_appointments(wiring.embedded, settings.timezone)
         if kind == "console":
             from .console import Console
 
+            hint = ""
+            if wiring.embedded is not None:
+                from station.demo import embedded_office
+
+                hint = embedded_office(wiring.embedded)
             window = Console(wiring.station, lang, wiring.camera, wiring.scanner, wiring.workers,
-                             wiring.policy, wiring.profile)
+                             wiring.policy, wiring.profile, office_hint=hint)
         elif kind == "kiosk":
             from .kiosk import Kiosk
 

@@ -71,6 +71,13 @@ def run_job(fn: Callable, *args, on_done: Callable | None = None, on_error: Call
     return signals
 
 
+def finish_jobs(timeout_s: float = 10.0) -> bool:
+    """Wait (bounded) for the jobs still running: a window closes its station after this, and a job
+    still inside the station's SQLite connections when they close crashes the process. False: some
+    job outlived the wait (a device that stopped answering; its own deadline ends it)."""
+    return QThreadPool.globalInstance().waitForDone(int(timeout_s * 1000))
+
+
 def when_ready(future: Future, on_done: Callable, on_error: Callable | None = None, poll_ms: int = 20) -> None:
     """Deliver a worker process's result on the GUI thread without ever blocking on it."""
 

@@ -50,7 +50,7 @@ from station.speech import Speaker
 from station.verification import IdentityCheck
 
 from .i18n import Language
-from .jobs import run_job, when_ready
+from .jobs import finish_jobs, run_job, when_ready
 from .widgets import CameraThread, InputClock, LanguageButton, VideoView, big_font, face_overlay
 
 LARGE_FONT = 1.35  # the text-size button's factor on every font
@@ -695,4 +695,5 @@ class Kiosk(QMainWindow):
         self.stack.currentWidget().left()
         self.timer.stop()
         self.speaker.close()
+        finish_jobs()  # before the station behind the jobs is closed
         super().closeEvent(event)

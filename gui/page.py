@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
     from .console import Console
+
+
+def keyed(text: str, key: str) -> str:
+    """A button's text with its key beside it, so the keyboard route is learnt from the screen itself."""
+    return f"{text}   [{key}]"
 
 
 class Page(QWidget):
@@ -28,3 +35,7 @@ class Page(QWidget):
 
     def entered(self) -> None:
         pass
+
+    def keys(self) -> dict[Qt.Key, Callable[[], None]]:
+        """The page's function keys and what each does; the window dispatches them wherever the focus is."""
+        return {}

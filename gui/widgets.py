@@ -1,4 +1,4 @@
-"""Widgets the three windows share: camera view, check list, hand diagram, language switch."""
+"""Widgets the three windows share: camera view, ICAO check grid, language switch (the hands are in ``hand``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import time
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QThread, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QWidget
-
-from domain.fingers import FingerPosition
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
+from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from .i18n import Language
 
@@ -74,57 +72,56 @@ class VideoView(QLabel):
                                                        Qt.TransformationMode.SmoothTransformation))
 
 
-class CheckList(QListWidget):
-    """Each ICAO check as a coloured line: name, measured value, limit."""
+class CheckGrid(QWidget):
+    """Every ICAO check on its own line, all visible at once: mark, name, measured value, limit.
+
+    A grid of labels rather than a list: at 1366×768 the officer sees every check without a
+    scroll bar, and the last frame's (or the kept photo's) results stay after capture.
+    """
 
     def __init__(self, lang: Language) -> None:
         super().__init__()
         self.lang = lang
-        self.setMinimumWidth(280)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(6)
+        self.grid.setVerticalSpacing(1)
+        self.grid.setColumnStretch(1, 1)
+        self.rows: list[tuple[QLabel, QLabel, QLabel]] = []
+        self.checks: tuple = ()
+
+    def count(self) -> int:
+        return len(self.checks)
+
+    def texts(self) -> list[str]:
+        """What each line says, for tests and the screen reader."""
+        return [" ".join(label.text() for label in row) for row in self.rows[: len(self.checks)]]
 
     def show_checks(self, checks) -> None:
-        self.clear()
-        for c in checks:
-            item = QListWidgetItem(f"{'✔' if c.passed else '✘'}  {self.lang.tr(c.label)}   "
-                                   f"{c.value:.2f}  ({c.limit})")
-            item.setForeground(QColor(PASS if c.passed else FAIL))
-            self.addItem(item)
+        self.checks = tuple(checks)
+        while len(self.rows) < len(self.checks):
+            row = (QLabel(), QLabel(), QLabel())
+            for column, label in enumerate(row):
+                self.grid.addWidget(label, len(self.rows), column)
+            row[0].setFixedWidth(18)
+            row[2].setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.rows.append(row)
+        for i, (mark, name, value) in enumerate(self.rows):
+            shown = i < len(self.checks)
+            for label in (mark, name, value):
+                label.setVisible(shown)
+            if not shown:
+                continue
+            c = self.checks[i]
+            colour = PASS if c.passed else FAIL
+            mark.setText("✔" if c.passed else "✘")
+            name.setText(self.lang.tr(f"icao.{c.name}"))
+            value.setText(f"{c.value:.2f} ({c.limit})")
+            for label in (mark, name, value):
+                label.setStyleSheet(f"color:{colour};font-size:10pt" + (";font-weight:bold" if not c.passed else ""))
 
-
-class HandDiagram(QWidget):
-    """Ten fingers: which is next, which are done, which exempt."""
-
-    LAYOUT = {  # position: (x, y) in a 10×4 grid, left hand on the left as the officer faces it
-        FingerPosition.LEFT_LITTLE: (0.5, 1.6), FingerPosition.LEFT_RING: (1.5, 0.8),
-        FingerPosition.LEFT_MIDDLE: (2.5, 0.5), FingerPosition.LEFT_INDEX: (3.5, 0.8),
-        FingerPosition.LEFT_THUMB: (4.3, 2.4), FingerPosition.RIGHT_THUMB: (5.7, 2.4),
-        FingerPosition.RIGHT_INDEX: (6.5, 0.8), FingerPosition.RIGHT_MIDDLE: (7.5, 0.5),
-        FingerPosition.RIGHT_RING: (8.5, 0.8), FingerPosition.RIGHT_LITTLE: (9.5, 1.6),
-    }
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setMinimumSize(360, 160)
-        self.states: dict[FingerPosition, str] = {}
-        self.current: FingerPosition | None = None
-
-    def set_state(self, states: dict[FingerPosition, str], current: FingerPosition | None) -> None:
-        self.states, self.current = dict(states), current
-        self.update()
-
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt's name
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        w, h = self.width() / 10, self.height() / 4.0
-        for pos, (x, y) in self.LAYOUT.items():
-            state = self.states.get(pos, "")
-            colour = {"done": DONE, "exempt": EXEMPT, "todo": TODO}.get(state, "#dddddd")
-            rect = QRectF(x * w - w * 0.35, y * h, w * 0.7, h * 1.4)
-            p.setBrush(QColor(colour))
-            p.setPen(QPen(QColor("#1f4fd1") if pos == self.current else QColor("#555"),
-                          5 if pos == self.current else 1))
-            p.drawRoundedRect(rect, w * 0.3, w * 0.3)
-        p.end()
+    def retranslate(self) -> None:
+        self.show_checks(self.checks)
 
 
 class LanguageButton(QPushButton):

@@ -241,7 +241,8 @@ def _window(kind: str):
     def command(args: argparse.Namespace, settings: Settings) -> int:
         from gui.app import run_window
 
-        return run_window(kind, settings, args.lang, getattr(args, "camera", None), getattr(args, "scanner", None))
+        return run_window(kind, settings, args.lang, getattr(args, "camera", None), getattr(args, "scanner", None),
+                          demo=getattr(args, "demo", False))
 
     return command
 
@@ -269,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
         window = sub.add_parser(name, help=text)
         window.add_argument("--camera", help="camera URL (default: the station's setting)")
         window.add_argument("--scanner", help="scanner URL (default: the station's setting)")
+        if kind == "console":
+            window.add_argument("--demo", action="store_true",
+                                help="book a few of today's sample appointments in the embedded central record")
         window.set_defaults(func=_window(kind))
     shots = sub.add_parser("screenshots", help="render every main screen to PNG (offscreen)")
     shots.add_argument("--out", required=True)
@@ -342,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     bid.add_argument("--searches", type=_positive, default=40)
     bid.add_argument("--json")
     bid.set_defaults(func=cmd_bench_identification)
+    from . import web_bench
+
+    web_bench.add_parser(bench_of)
 
     efc = evaluate.add_parser("faces", help="LFW protocol on Person/Person_0001.jpg folders")
     efc.add_argument("dir")

@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import ARGON2_VERSION
 
-from domain.accounts import account_key, normalize_password, password_problem, valid_account_name
+from domain.accounts import MIN_PASSWORD, account_key, normalize_password, password_problem, valid_account_name
 from domain.errors import BiostationError
 
 from .audit import AuditLog
@@ -51,6 +51,38 @@ CREATE TABLE IF NOT EXISTS officers (
     key TEXT
 )
 """
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How a password would fare, shown while it is typed: 0 (refused) to 4, with the words to show."""
+
+    score: int
+    message_id: str  # ``console.strength_<level>``, or the rule the password breaks
+    params: dict
+    acceptable: bool
+
+
+def password_strength(password: str, name: str = "") -> Strength:
+    """The password rules (``password_problem``) first, then length and variety for a score.
+
+    Length counts for most (NIST SP 800-63B: a long phrase beats symbols); a mix of kinds of
+    characters lifts a password that is only just long enough. Nothing here refuses more than
+    the rules do: the score helps a person choose, the rules decide.
+    """
+    problem = password_problem(password, name)
+    if problem is not None:
+        return Strength(0, problem[0], problem[1], False)
+    normalized = normalize_password(password)
+    kinds = sum(any(test(c) for c in normalized) for test in (str.islower, str.isupper, str.isdigit,
+                                                                lambda c: not c.isalnum()))
+    unique = len(set(normalized.casefold()))
+    score = 1 + (len(normalized) >= MIN_PASSWORD + 4) + (len(normalized) >= MIN_PASSWORD + 8 or kinds >= 3)
+    if unique < 6:  # long but made of a few characters: "aabbaabbaabb"
+        score = 1
+    score = min(score, 3)
+    level = ("fair", "good", "strong")[score - 1]
+    return Strength(score + 1, f"console.strength_{level}", {}, True)
 
 
 class AuthError(BiostationError):

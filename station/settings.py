@@ -93,3 +93,49 @@ def ensure_home(settings: Settings) -> Path:
     settings.home.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.home, 0o700)
     return settings.home
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def save_settings(settings: Settings, **changes: str) -> Settings:
+    """Write ``changes`` into the ``[station]`` table of ``station.toml`` and return the new settings.
+
+    The file is edited line by line, not rewritten from a parsed copy, so the other tables it holds
+    (the capture policy) and a technician's comments stay as they were; only the changed keys move.
+    """
+    known = {f.name for f in fields(Settings)} - {"home"}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise SettingsError("settings.unknown_keys", path=str(settings.config_path), keys=", ".join(unknown))
+    ensure_home(settings)
+    path = settings.config_path
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[station]"), None)
+    if start is None:
+        has_tables = any(line.strip().startswith("[") for line in lines)
+        top_level = lines and not has_tables  # a file of bare keys is read as the [station] table
+        if top_level:
+            start, end = -1, len(lines)
+        else:
+            lines = ["[station]", *([""] if lines else []), *lines]
+            start, end = 0, 1
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines))
+    for key, value in changes.items():
+        text = f"{key} = {_toml_string(str(value))}"
+        found = next((i for i in range(start + 1, end) if lines[i].split("=", 1)[0].strip() == key), None)
+        if found is not None:
+            lines[found] = text
+        else:
+            at = end
+            while at > start + 1 and not lines[at - 1].strip():  # after the table's last key, not its blank tail
+                at -= 1
+            lines.insert(at, text)
+            end += 1
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return replace(settings, **changes)  # type: ignore[arg-type]

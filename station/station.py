@@ -115,7 +115,8 @@ class Station:
         return self._link
 
     def applications(self, central_url: str | None = None) -> ApplicationDesk:
-        return ApplicationDesk(self.home, self.storage_key, self.link(central_url), self.settings.timezone)
+        return ApplicationDesk(self.home, self.storage_key, self.link(central_url), self.settings.timezone,
+                               self.settings.office)
 
     def register(self, central_url: str, token: str) -> keys.Registration:
         with CentralLink(central_url) as link:

@@ -68,7 +68,8 @@ def wire(settings, camera_url: str | None = None, scanner_url: str | None = None
             raise RegistrationError("station.not_registered")
     else:
         try:
-            embedded = EmbeddedCentral("sqlite:///" + str((station.home / "central.db").resolve()))
+            embedded = EmbeddedCentral("sqlite:///" + str((station.home / "central.db").resolve()),
+                                       zone=settings.timezone)
             ensure_registered(station, embedded)
         except BaseException:
             if embedded is not None:

@@ -90,13 +90,16 @@ def test_console_login_enroll_submit(qtbot, office, synthetic_fingers, workers):
         login.button.click()
         qtbot.waitUntil(lambda: console.page == "queue", timeout=WAIT)
         queue = console.pages["queue"]
-        qtbot.waitUntil(lambda: queue.listing.count() == 1, timeout=WAIT)  # today's appointment
-        queue.listing.item(0).setSelected(True)
-        queue.number.setText(number)
-        queue.open_application()
-        qtbot.waitUntil(lambda: "consent" in queue.message.text().lower(), timeout=WAIT)  # no consent, no capture
-        queue.consent.setChecked(True)
-        queue.open_application()
+        qtbot.waitUntil(lambda: queue.table.rowCount() == 1, timeout=WAIT)  # today's appointment
+        queue.search.setText(number)
+        queue.open_button.click()
+        qtbot.waitUntil(lambda: console.page == "consent", timeout=WAIT)
+        consent = console.pages["consent"]
+        consent.next_button.click()
+        qtbot.waitUntil(lambda: "consent" in consent.message.text().lower(), timeout=WAIT)  # no consent, no capture
+        assert console.page == "consent"
+        consent.consent.setChecked(True)
+        consent.next_button.click()
         qtbot.waitUntil(lambda: console.page == "face", timeout=WAIT)
         face = console.pages["face"]
         qtbot.waitUntil(lambda: face.checks.count() > 5, timeout=WAIT)  # live checks shown
@@ -112,11 +115,14 @@ def test_console_login_enroll_submit(qtbot, office, synthetic_fingers, workers):
         qtbot.waitUntil(lambda: console.page == "review", timeout=WAIT)
         review = console.pages["review"]
         assert not review.submit_button.isEnabled()  # the photo exception needs a supervisor
+        assert "photo kept without passing every check" in review.exceptions.text()
         review.supervisor.setText("budi")
         review.supervisor_password.setText("supervisor-pass")
         review.approve_button.click()
         qtbot.waitUntil(lambda: review.submit_button.isEnabled(), timeout=WAIT)
+        assert "Approved by budi" in review.approval_state.text()  # who approved, on the review
         review.submit_button.click()
+        qtbot.waitUntil(lambda: console.page == "done", timeout=WAIT)
         qtbot.waitUntil(lambda: console.last_packet is not None, timeout=WAIT)
         qtbot.waitUntil(lambda: store.record_count(engine) == 1, timeout=WAIT)
         records = store.list_records(engine)
@@ -304,11 +310,12 @@ def test_screenshots_of_every_main_screen(tmp_path):
                            str(tmp_path / "shots")], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     names = set(json.loads(done.stdout)["screens"])
-    assert {"login.png", "queue.png", "face_capture.png", "finger_capture.png", "review.png", "kiosk_home.png",
-            "kiosk_verify.png", "calibration.png"} <= names
+    screens = ("first_run", "login", "queue", "face", "fingers", "review", "approvals", "kiosk", "calibration")
+    assert {f"{screen}@{width}.png" for screen in screens for width in (1366, 1920)} <= names
     for name in names:
         image = cv2.imread(str(tmp_path / "shots" / name))
         assert image is not None and image.std() > 5  # not a blank window
+        assert image.shape[1] == int(name.split("@")[1].split(".")[0])  # rendered at the size it is named for
 
 
 def test_console_locks_when_idle_and_kiosk_returns_home(qtbot, office, tmp_path, workers):
@@ -334,7 +341,7 @@ def test_console_locks_when_idle_and_kiosk_returns_home(qtbot, office, tmp_path,
     counter.show()
     counter.logged_in(station.officers.authenticate("siti", "officer-pass"))
     counter.pages["queue"].qr_button.click()
-    qtbot.waitUntil(lambda: counter.pages["queue"].number.text() == number, timeout=WAIT)
+    qtbot.waitUntil(lambda: counter.pages["queue"].search.text() == number, timeout=WAIT)
     counter.close()
     kiosk = Kiosk(station, Language("en"), qr_camera, None, workers, idle_s=0.5)
     qtbot.addWidget(kiosk)
