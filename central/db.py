@@ -79,6 +79,7 @@ stations = Table(
     Column("public_key", LargeBinary, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("office_id", Integer),  # the office it serves: its queue (revision 0005); NULL: the default
+    Column("revoked_at", DateTime(timezone=True)),  # set by ``central stations revoke`` (revision 0007)
 )
 
 records = Table(

@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from . import adjudication, snapshots, staff, store, web
+from . import adjudication, offices, snapshots, staff, store, web
 from . import keys as central_keys
 from .http_guard import quiet_floods
 from .keys import KeysError
@@ -52,6 +52,7 @@ PERSONS_PER_WORKER = 50_000  # with no --workers: a gallery shard (a worker proc
 CATCH_UP_OVERLAP = timedelta(seconds=60)  # records committed late by another process are still seen
 RETRY_S = 10
 RETRY_QUEUED_S = 300  # a search that could not run is tried again after this long without new records
+STATION_KEYS_TTL_S = 10  # a revoked station is refused within this long
 SNAPSHOT_EVERY_S = 3600  # the gallery's snapshot is written again after this long, if it has grown
 PACKET_TYPE = "application/vnd.biostation.packet"
 MAX_JSON_BYTES = 64 * 1024
@@ -182,6 +183,7 @@ class Central:
         self.production = production
         self.key = store.central_key(engine)
         self._stations = store.station_keys(engine)
+        self._stations_at = time.monotonic()
         self.replays = ReplayGuard()  # each signed request is taken once
         self._lock = threading.Lock()
         self.workers = workers  # decided when the gallery is built, unless given
@@ -343,10 +345,14 @@ class Central:
                 log.exception("cannot note the search status of %s", packet_id)
 
     def station_key(self, station_id: str):
+        """The key of a registered, unrevoked station. Re-read when the id is unknown (registered by
+        another process since) and every ``STATION_KEYS_TTL_S`` (a revocation made on the command line
+        takes effect within it)."""
         key = self._stations.get(station_id)
-        if key is None:  # registered by another process (the command line) since we started
+        if key is None or time.monotonic() - self._stations_at > STATION_KEYS_TTL_S:
             with self._lock:
                 self._stations = store.station_keys(self.engine)
+                self._stations_at = time.monotonic()
             key = self._stations.get(station_id)
         return key
 
@@ -438,23 +444,44 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
                 "production": central.production}
 
     @app.get("/api/v1/appointments")
-    async def appointments(request: Request, day: str, zone: str = "Asia/Jakarta"):
-        await signed(request)
+    async def appointments(request: Request, day: str, office: str = "", zone: str = "Asia/Jakarta"):
+        """The station's queue: its own office's bookings on ``day`` (the office's day, in its zone).
+
+        A station names no office, or its own (404 for an office that does not exist, so a first run
+        can check a typed name; 403 for another office's). While no office exists at all, every
+        application of that day in the ``zone`` the station gives."""
+        station = await signed(request)
         try:
             when = date.fromisoformat(day)
-            return {"appointments": store.appointments_on(engine, when, zone)}
-        except (ValueError, KeyError) as exc:
+        except ValueError as exc:
             raise store.CentralError(400, "central.bad_query") from exc
+
+        def listing() -> dict:
+            with engine.connect() as conn:
+                scope = store.station_scope(conn, station)
+            own = offices.get_office(engine, scope) if scope is not None else None
+            if office:
+                named = offices.office_named(engine, office)  # 404 when there is none of that name
+                if own is not None and named.id != own.id:
+                    raise store.CentralError(403, "central.office_not_yours", office=office)
+            try:
+                day_zone = own.timezone if own else offices.zone_name(zone)
+            except store.CentralError as exc:
+                raise store.CentralError(400, "central.bad_query") from exc
+            return {"office": own.as_json() if own else None,
+                    "appointments": store.appointments_on(engine, when, day_zone, own)}
+
+        return await run_in_threadpool(listing)
 
     @app.get("/api/v1/applications/{number}")
     async def application(number: str, request: Request):
-        await signed(request)
-        return store.get_application(engine, number)
+        station = await signed(request)
+        return store.application_for_station(engine, number, station)
 
     @app.get("/api/v1/applications/{number}/templates")
     async def templates(number: str, request: Request):
         station = await signed(request)
-        store.get_application(engine, number)
+        store.application_for_station(engine, number, station, cancelled_ok=True)
         found = store.latest_record(engine, number)
         if found is None:
             raise store.CentralError(404, "central.not_enrolled", number=number)
@@ -467,9 +494,9 @@ def create_app(engine: Engine, production: bool = False, workers: int | None = N
 
     @app.post("/api/v1/feedback")
     async def feedback(request: Request):
-        await signed(request)
+        station = await signed(request)
         body = await _json_body(request)
-        store.get_application(engine, str(body.get("application", "")))
+        store.application_for_station(engine, str(body.get("application", "")), station, cancelled_ok=True)
         store.add_feedback(engine, str(body["application"]), body.get("stars"), body.get("comment", ""))
         return JSONResponse({"status": "stored"}, status_code=201)
 

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.applications import SERVICES, check_appointment, check_name, new_number, parse_birth_date
@@ -46,6 +46,9 @@ from .wire import OpenedPacket, PacketError, check_format, private_bytes
 log = logging.getLogger("biostation.central")
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_FILES = 40
+# a station registration token is spent within this long of its making, or not at all: one written on
+# a note and lost stays useless, and an installer who needs longer asks for a new one
+TOKEN_VALID = timedelta(hours=72)
 
 
 class CentralError(BiostationError, ValueError):
@@ -241,6 +244,37 @@ def get_application(engine: Engine, number: str) -> dict:
     return _application_row(row)
 
 
+# -- what a station may read: the applications of its own office -------------------------------------
+def station_scope(conn, station_id: str) -> int | None:
+    """The id of the office whose applications ``station_id`` may read and enroll: its registration's
+    (``station-token --office``), else the default (oldest) office; None while there is no office."""
+    own = conn.execute(select(db.stations.c.office_id).where(db.stations.c.station_id == station_id)).scalar()
+    return own if own is not None else conn.execute(select(func.min(db.offices.c.id))).scalar()
+
+
+def in_scope(conn, application_office: int | None, station_id: str) -> bool:
+    """Whether an application of ``application_office`` (None: the default office's) is the station's."""
+    scope = station_scope(conn, station_id)
+    if scope is None:
+        return True
+    if application_office is None:
+        application_office = conn.execute(select(func.min(db.offices.c.id))).scalar()
+    return application_office == scope
+
+
+def application_for_station(engine: Engine, number: str, station_id: str, cancelled_ok: bool = False) -> dict:
+    """An application as ``station_id`` may see it: one of another office answers exactly as an unknown
+    number (404), so a station cannot learn who applied elsewhere; a cancelled one is refused (409)
+    unless ``cancelled_ok``, so the kiosk and the console do not check in a booking the applicant gave up."""
+    with engine.begin() as conn:
+        row = conn.execute(select(db.applications).where(db.applications.c.number == number)).first()
+        if row is None or not in_scope(conn, row.office_id, station_id):
+            raise CentralError(404, "central.no_application", number=number)
+    if row.status == "cancelled" and not cancelled_ok:
+        raise CentralError(409, "central.application_cancelled", number=number)
+    return _application_row(row)
+
+
 def appointments_on(engine: Engine, day: date, zone: str, office=None) -> list[dict]:
     """Booked (not cancelled) applications with an appointment on ``day`` in ``zone``; with ``office``
     (a ``central.offices.Office``) only that office's, the default office's including those with none."""
@@ -294,9 +328,16 @@ def register_station(engine: Engine, token: str, public_key: bytes) -> tuple[str
                            .where(db.station_tokens.c.token_hash == _token_hash(token))).first()
         if row is None or row.used_at is not None:
             raise CentralError(403, "central.bad_token")
+        if now_utc() - _aware(row.created_at) > TOKEN_VALID:
+            raise CentralError(403, "central.token_expired", hours=int(TOKEN_VALID.total_seconds() // 3600))
         station_id = secrets.token_hex(8)
-        conn.execute(db.station_tokens.update().where(db.station_tokens.c.token_hash == row.token_hash)
-                     .values(used_at=now_utc()))
+        # spent only if still unspent: two registrations racing with one token, one wins
+        spent = conn.execute(db.station_tokens.update()
+                             .where(db.station_tokens.c.token_hash == row.token_hash,
+                                    db.station_tokens.c.used_at.is_(None))
+                             .values(used_at=now_utc()))
+        if spent.rowcount != 1:
+            raise CentralError(403, "central.bad_token")
         conn.execute(db.stations.insert().values(station_id=station_id, name=row.name, office_id=row.office_id,
                                                  public_key=public_key, registered_at=now_utc()))
     return station_id, row.name
@@ -309,9 +350,35 @@ def station_office(engine: Engine, station_id: str) -> int | None:
 
 
 def station_keys(engine: Engine) -> dict[str, Ed25519PublicKey]:
+    """The keys of the registered stations not revoked."""
     with engine.begin() as conn:
-        rows = conn.execute(select(db.stations.c.station_id, db.stations.c.public_key)).all()
+        rows = conn.execute(select(db.stations.c.station_id, db.stations.c.public_key)
+                            .where(db.stations.c.revoked_at.is_(None))).all()
     return {r.station_id: Ed25519PublicKey.from_public_bytes(r.public_key) for r in rows}
+
+
+def list_stations(engine: Engine) -> list[dict]:
+    with engine.begin() as conn:
+        rows = conn.execute(select(db.stations).order_by(db.stations.c.registered_at)).all()
+    return [{"station_id": r.station_id, "name": r.name, "office_id": r.office_id,
+             "registered_at": _aware(r.registered_at).isoformat(),
+             "revoked_at": _aware(r.revoked_at).isoformat() if r.revoked_at else None} for r in rows]
+
+
+def revoke_station(engine: Engine, which: str, actor: str = "cli") -> list[str]:
+    """Revoke the station(s) with id or name ``which``: their signatures are refused from then on (the
+    serving process re-reads the keys within ``service.STATION_KEYS_TTL_S``); audited. Returns the ids."""
+    s = db.stations.c
+    with engine.begin() as conn:
+        ids = [r.station_id for r in conn.execute(select(s.station_id).where(
+            or_(s.station_id == which, s.name == which), s.revoked_at.is_(None))).all()]
+        if not ids:
+            raise CentralError(404, "central.station_not_found", station=which)
+        conn.execute(db.stations.update().where(s.station_id.in_(ids)).values(revoked_at=now_utc()))
+        for station_id in ids:
+            conn.execute(db.central_audit.insert().values(at=now_utc(), actor=actor, action="station.revoked",
+                                                          subject=station_id, detail=None))
+    return ids
 
 
 # -- intake ----------------------------------------------------------------------------------
@@ -506,10 +573,13 @@ def intake(engine: Engine, opened: OpenedPacket, production: bool = False) -> In
                 return Intake("already_received", pid, application)
             # the row lock orders two versions of one application arriving at once (PostgreSQL;
             # SQLite's BEGIN IMMEDIATE already does), so the later one sees the earlier as current
-            known = conn.execute(select(db.applications.c.number)
+            known = conn.execute(select(db.applications.c.number, db.applications.c.office_id)
                                  .where(db.applications.c.number == application).with_for_update()).first()
             if known is None:
                 raise PacketError(422, "central.no_application", number=application)
+            if not in_scope(conn, known.office_id, opened.header.station_id):
+                # another office's applicant: enrolled where they booked, or moved there by staff first
+                raise PacketError(403, "central.application_other_office", number=application)
             current = _current(conn, application)
             if (current.packet_id if current else None) != against:
                 continue  # another version became current while this one was compared: compare again

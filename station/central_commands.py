@@ -164,6 +164,26 @@ def cmd_station_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_stations_list(args: argparse.Namespace, settings: Settings) -> int:
+    from central.store import list_stations
+
+    stations = list_stations(_engine(args, settings))
+    if args.json:
+        print(json.dumps(stations))
+    else:
+        for s in stations:
+            print(f"{s['station_id']}  {s['name']}  office {s['office_id'] or '-'}  registered {s['registered_at']}"
+                  + (f"  REVOKED {s['revoked_at']}" if s["revoked_at"] else ""))
+    return 0
+
+
+def cmd_stations_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from central.store import revoke_station
+
+    print(json.dumps({"revoked": revoke_station(_engine(args, settings), args.station)}))
+    return 0
+
+
 def cmd_records(args: argparse.Namespace, settings: Settings) -> int:
     from central.store import list_records
 
@@ -308,6 +328,17 @@ def add_parsers(sub) -> None:
     token.add_argument("--name", required=True)
     token.add_argument("--office", help="the office the station serves: its queue (default: the default office)")
     token.set_defaults(func=cmd_station_token)
+
+    stations = central.add_parser("stations", help="the registered stations").add_subparsers(
+        dest="action", required=True)
+    stations_list = stations.add_parser("list", help="every station, its office and whether it is revoked")
+    stations_list.add_argument("--db")
+    stations_list.add_argument("--json", action="store_true")
+    stations_list.set_defaults(func=cmd_stations_list)
+    revoke = stations.add_parser("revoke", help="refuse a station's signatures from now on (a lost or stolen one)")
+    revoke.add_argument("--db")
+    revoke.add_argument("station", help="its id or name")
+    revoke.set_defaults(func=cmd_stations_revoke)
 
     records = central.add_parser("records", help="records received")
     records.add_argument("--db")

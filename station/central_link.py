@@ -101,10 +101,11 @@ class CentralLink:
         return self._send("GET", f"/api/v1/applications/{number}")
 
     def appointments(self, day: date, zone: str, office: str = "") -> list[dict]:
-        """The bookings of ``office`` (its name; "" for the default office) on ``day``: the station's queue.
+        """The bookings of this station's office on ``day``: its queue. ``office`` may name it (the
+        central record refuses another office's name, and answers 404 for a name it does not know).
 
         ``zone`` is the station's own, used only while the central record has no office at all."""
-        return self._send("GET", "/api/v1/offices/appointments",
+        return self._send("GET", "/api/v1/appointments",
                           params={"day": day.isoformat(), "office": office, "zone": zone})["appointments"]
 
     def templates(self, number: str) -> dict:

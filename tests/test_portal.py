@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from central import db, offices
 from central.db import connect
 from central.store import issue_token
+from station.central_link import CentralRefused
 from station.checkin import QrReader
 from station.settings import load_settings
 from station.station import Station
@@ -364,8 +365,9 @@ def test_a_booking_is_in_its_offices_station_queue_and_its_pdf_qr_opens_it_at_th
         own_queue = link.appointments(slot.date(), "Asia/Jakarta")  # the office it was registered for
         assert [a["number"] for a in own_queue] == [number]
         assert link.appointments(slot.date(), "Asia/Jakarta", other.name) == own_queue
-        named = link.appointments(slot.date(), "Asia/Jakarta", office.name)  # another office, by its name
-        assert number not in [a["number"] for a in named] and len(named) == 1
+        with pytest.raises(CentralRefused) as refused:  # another office's queue, by its name
+            link.appointments(slot.date(), "Asia/Jakarta", office.name)
+        assert refused.value.message_id == "central.office_not_yours"
 
         pictures, _text = pdf_pictures(applicant.client.get("/confirmation.pdf").content)
         scanned = qr_text(pictures[0])  # the kiosk's reader on the printed confirmation

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from central.wire import (
     PacketContent,
     PacketError,
+    ReplayGuard,
     new_packet_id,
     open_sealed,
     pack_content,
@@ -16,7 +17,6 @@ from central.wire import (
     sign_request,
     verify_request,
 )
-from central.wire import ReplayGuard
 
 STATION = "a1b2c3d4e5f60718"
 

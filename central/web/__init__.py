@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from domain.catalog import LANGUAGES
 
-from . import office, portal, portal_queue
+from . import office, portal
 from .forms import FormRefused
 from .pages import LANGUAGE_COOKIE, STATIC, page
 
@@ -38,7 +38,6 @@ def mount(app: FastAPI, engine: Engine) -> None:
         return response
 
     app.include_router(portal.routes(engine))
-    app.include_router(portal_queue.routes(engine))
 
     @app.exception_handler(FormRefused)
     async def _refused(request: Request, exc: FormRefused):
