@@ -8,11 +8,12 @@ DATA   ?= ../shared/data
 .PHONY: venv kernel run test lint eval bench clean desktop-packages test-packages
 
 # What Debian must hold besides Python: Qt's X libraries for a window, espeak-ng for the kiosk's
-# voice, Pango for PDFs (WeasyPrint), Chromium for the browser tests.
+# voice, Pango and fonts for PDFs (WeasyPrint; Noto for names in every script), Chromium for the
+# browser tests.
 DESKTOP_DEBS := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
                 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
-                libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core espeak-ng
-TEST_DEBS    := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core espeak-ng
+                libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core espeak-ng
+TEST_DEBS    := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core espeak-ng
 
 venv: $(STAMP)
 
