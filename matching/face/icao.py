@@ -65,6 +65,14 @@ def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | N
     eye_distance = float(np.linalg.norm(right - left))
     checks.append(_check("eye_distance", eye_distance, f"≥ {limits.min_eye_distance_px:.0f} px",
                          eye_distance >= limits.min_eye_distance_px, "move_closer"))
+    # expression before pose: an open smile moves the chin and mouth corners the pose model stands on,
+    # so a smiling applicant read "chin down" and was told to raise the chin; the mouth comes first
+    ear = eye_aspect_ratio(landmarks)
+    checks.append(_check("eyes_open", ear, f"≥ {limits.min_eye_opening:.2f}",
+                         ear >= limits.min_eye_opening, "open_eyes"))
+    mar = mouth_aspect_ratio(landmarks)
+    checks.append(_check("mouth_closed", mar, f"≤ {limits.max_mouth_opening:.2f}",
+                         mar <= limits.max_mouth_opening, "close_mouth"))
     yaw, pitch, roll = head_pose(landmarks, (h, w), camera_matrix)
     checks.append(_check("yaw", yaw, f"± {limits.max_yaw_deg:.0f}°", abs(yaw) <= limits.max_yaw_deg,
                          # yaw > 0: turned towards the image's right, the applicant's own left
@@ -73,12 +81,6 @@ def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | N
                          abs(pitch) <= limits.max_pitch_deg, "lower_chin" if pitch > 0 else "raise_chin"))
     checks.append(_check("roll", roll, f"± {limits.max_roll_deg:.0f}°", abs(roll) <= limits.max_roll_deg,
                          "straighten_head"))
-    ear = eye_aspect_ratio(landmarks)
-    checks.append(_check("eyes_open", ear, f"≥ {limits.min_eye_opening:.2f}",
-                         ear >= limits.min_eye_opening, "open_eyes"))
-    mar = mouth_aspect_ratio(landmarks)
-    checks.append(_check("mouth_closed", mar, f"≤ {limits.max_mouth_opening:.2f}",
-                         mar <= limits.max_mouth_opening, "close_mouth"))
     centre = (left + right) / 2
     dx = (centre[0] - w / 2) / w
     # dx < 0: on the image's left, which is the applicant's own right
