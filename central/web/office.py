@@ -109,6 +109,17 @@ class Gate:
             response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response
 
+    async def allowed(self, request: Request, role: str | None = None, picture: bool = False):
+        """(member, None) for a signed-in staff member of ``role`` (any role for None), else (None, the
+        answer to give instead): the log-in page or the 403 page, or for a ``picture`` a bare 401/403."""
+        member = await self.member(request)
+        if member is None:
+            return None, Response(status_code=401, headers=IMAGE_HEADERS) if picture else self.to_login(request)
+        if role is not None and member.role != role:
+            refusal = Response(status_code=403, headers=IMAGE_HEADERS) if picture else self.forbidden(request, member)
+            return None, refusal
+        return member, None
+
     @staticmethod
     def forbidden(request: Request, member: staff.StaffMember) -> HTMLResponse:
         return page(request, "office/forbidden.html", status=403, member=member)
@@ -126,7 +137,7 @@ def register(app: FastAPI, engine: Engine) -> None:
 
     limits = RateLimits({"office-login": LOGIN_RATE})
     gate = Gate(engine)
-    signed_in, to_login, forbidden, refused = gate.member, gate.to_login, gate.forbidden, gate.refused
+    signed_in, to_login, refused = gate.member, gate.to_login, gate.refused
     office_admin.register(app, engine, gate)
 
     # -- signing in and out ---------------------------------------------------------------------
@@ -190,11 +201,9 @@ def register(app: FastAPI, engine: Engine) -> None:
 
     @app.get(PREFIX + "/items/{item_id}")
     async def item_page(request: Request, item_id: int):
-        member = await signed_in(request)
-        if member is None:
-            return to_login(request)
-        if member.role != "adjudicator":
-            return forbidden(request, member)
+        member, refusal = await gate.allowed(request, "adjudicator")
+        if refusal:
+            return refusal
         try:
             shown = await run_in_threadpool(adjudication.item_sides, engine, item_id, member)
         except CentralError as exc:
@@ -213,11 +222,9 @@ def register(app: FastAPI, engine: Engine) -> None:
     async def decision(request: Request, item_id: int):
         form = await request.form()
         check_csrf(request, form)
-        member = await signed_in(request)
-        if member is None:
-            return to_login(request)
-        if member.role != "adjudicator":
-            return forbidden(request, member)
+        member, refusal = await gate.allowed(request, "adjudicator")
+        if refusal:
+            return refusal
         try:
             await run_in_threadpool(adjudication.decide, engine, item_id, str(form.get("decision", "")), member)
         except CentralError as exc:
@@ -226,11 +233,9 @@ def register(app: FastAPI, engine: Engine) -> None:
 
     async def image(request: Request, item_id: int, side: str, position: int, convert) -> Response:
         """One picture of one side of an item, as PNG, for a signed-in adjudicator; the read is audited."""
-        member = await signed_in(request)
-        if member is None:
-            return Response(status_code=401, headers=IMAGE_HEADERS)
-        if member.role != "adjudicator":
-            return Response(status_code=403, headers=IMAGE_HEADERS)
+        member, refusal = await gate.allowed(request, "adjudicator", picture=True)
+        if refusal:
+            return refusal
         try:
             stored = await run_in_threadpool(adjudication.item_file, engine, item_id, side, position, member)
             png = await run_in_threadpool(convert, stored)
@@ -265,11 +270,9 @@ def register(app: FastAPI, engine: Engine) -> None:
 
     @app.get(f"{PREFIX}/feedback")
     async def feedback(request: Request, number: int = 1):
-        member = await signed_in(request)
-        if member is None:
-            return to_login(request)
-        if member.role != "admin":
-            return forbidden(request, member)
+        member, refusal = await gate.allowed(request, "admin")
+        if refusal:
+            return refusal
         number = max(1, number)
         rows, total, months = await run_in_threadpool(feedback_rows, number)
         pages = max(1, -(-total // FEEDBACK_PAGE))
@@ -280,11 +283,9 @@ def register(app: FastAPI, engine: Engine) -> None:
 
     @app.get(f"{PREFIX}/feedback/chart.png")
     async def feedback_chart_png(request: Request):
-        member = await signed_in(request)
-        if member is None:
-            return Response(status_code=401, headers=IMAGE_HEADERS)
-        if member.role != "admin":
-            return Response(status_code=403, headers=IMAGE_HEADERS)
+        member, refusal = await gate.allowed(request, "admin", picture=True)
+        if refusal:
+            return refusal
         _rows, _total, months = await run_in_threadpool(feedback_rows, 1)
         from domain.catalog import render
 

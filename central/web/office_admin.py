@@ -134,12 +134,17 @@ def register(app: FastAPI, engine: Engine, gate) -> None:
 
     async def admin(request: Request):
         """(member, None) for a signed-in administrator, else (None, the answer to give instead)."""
-        member = await gate.member(request)
-        if member is None:
-            return None, gate.to_login(request)
-        if member.role != "admin":
-            return None, gate.forbidden(request, member)
-        return member, None
+        return await gate.allowed(request, "admin")
+
+    async def admin_office(request: Request, office_id: int):
+        """(member, office, None) for an administrator and an office that exists, else the answer instead."""
+        member, refusal = await admin(request)
+        if refusal:
+            return None, None, refusal
+        office = await run_in_threadpool(offices.get_office, engine, office_id)
+        if office is None:
+            return member, None, gate.refused(request, member, 404, "office.no_office")
+        return member, office, None
 
     def office_page(request: Request, member, office: offices.Office, status: int = 200,
                     problems: dict | None = None, values: dict | None = None, saved: bool = False):
@@ -159,24 +164,18 @@ def register(app: FastAPI, engine: Engine, gate) -> None:
 
     @app.get(PREFIX + "/offices/{office_id}")
     async def office_form(request: Request, office_id: int, saved: int = 0):
-        member, refusal = await admin(request)
+        member, office, refusal = await admin_office(request, office_id)
         if refusal:
             return refusal
-        office = await run_in_threadpool(offices.get_office, engine, office_id)
-        if office is None:
-            return gate.refused(request, member, 404, "office.no_office")
         return office_page(request, member, office, saved=bool(saved))
 
     @app.post(PREFIX + "/offices/{office_id}")
     async def office_save(request: Request, office_id: int):
         form = await request.form()
         check_csrf(request, form)
-        member, refusal = await admin(request)
+        member, office, refusal = await admin_office(request, office_id)
         if refusal:
             return refusal
-        office = await run_in_threadpool(offices.get_office, engine, office_id)
-        if office is None:
-            return gate.refused(request, member, 404, "office.no_office")
         try:
             await run_in_threadpool(update_office, engine, office_id, form, member)
         except FieldProblems as exc:
@@ -190,12 +189,9 @@ def register(app: FastAPI, engine: Engine, gate) -> None:
     async def office_day(request: Request, office_id: int):
         form = await request.form()
         check_csrf(request, form)
-        member, refusal = await admin(request)
+        member, office, refusal = await admin_office(request, office_id)
         if refusal:
             return refusal
-        office = await run_in_threadpool(offices.get_office, engine, office_id)
-        if office is None:
-            return gate.refused(request, member, 404, "office.no_office")
         try:
             await run_in_threadpool(set_day, engine, office, form, member)
         except (FieldProblems, CentralError) as exc:
