@@ -190,3 +190,42 @@ def run_bench(include_upload: bool = True, central_dbs: tuple[str, ...] = ("sqli
 
         result["central_intake"] = [intake_rate(db) for db in central_dbs]
     return result
+
+
+def _at_least_one(text: str) -> int:
+    """A count of one or more, refused by argparse as the other ``biostation`` counts are."""
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def add_enrollment_parser(bench_of) -> None:
+    """``biostation bench enrollment``: the whole enrollment timed against the paced emulator
+    (``station.enrollment_bench``); ``bench_of`` is ``biostation bench``'s subcommand table."""
+    be = bench_of.add_parser("enrollment", help="face and ten fingers by a scripted officer, paced at the line rate")
+    be.add_argument("--data", required=True, help="../shared/data (or its fingerprints/ folder)")
+    be.add_argument("--applicants", type=_at_least_one, default=10)
+    be.add_argument("--baud", type=int, default=115200, choices=(9600, 19200, 38400, 57600, 115200))
+    be.add_argument("--parallel", type=_at_least_one, default=4, help="applicants at a time, each on its own pty")
+    be.add_argument("--mode", choices=("confirm", "upload"), default="confirm",
+                    help="confirm: the second impression on the sensor; upload: both impressions uploaded")
+    be.add_argument("--key-s", type=float, default=1.0, help="the officer's seconds a key press")
+    be.add_argument("--place-s", type=float, default=2.0, help="the applicant's seconds a finger placement")
+    be.add_argument("--json", help="also write the JSON here")
+    be.set_defaults(func=cmd_bench_enrollment)
+
+
+def cmd_bench_enrollment(args, settings=None) -> int:
+    """Runs the enrollment benchmark; its JSON alone on stdout, progress on stderr."""
+    from .enrollment_bench import run_enrollment_bench
+
+    result = run_enrollment_bench(Path(args.data), args.applicants, args.baud, args.parallel, args.mode,
+                                  args.key_s, args.place_s, getattr(args, "lang", "en"))
+    text = json.dumps(result, indent=1)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(text)
+    return 0

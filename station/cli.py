@@ -346,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     bid.add_argument("--searches", type=_positive, default=40)
     bid.add_argument("--json")
     bid.set_defaults(func=cmd_bench_identification)
+    from .bench import add_enrollment_parser
+
+    add_enrollment_parser(bench_of)
     from . import web_bench
 
     web_bench.add_parser(bench_of)

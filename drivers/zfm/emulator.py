@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 
 FAULT_KINDS = ("noise", "drop", "checksum", "silence")
 
+# How long a real module's processor works on an instruction, besides the serial line, so that a
+# paced emulator costs the time an R30x does: image input "< 0.3 s", verification "0.1 s" and a
+# search "< 1 s over 1,000 templates" are the R305/R307 datasheets' figures. A look that finds no
+# finger is the sensor's quick touch check. Unlisted instructions take only their line time.
+WORK_SECONDS = {
+    p.GEN_IMG: 0.3, p.IMG_2_TZ: 0.2, p.MATCH: 0.1, p.REG_MODEL: 0.1, p.STORE: 0.05,
+    p.DELETE_CHAR: 0.05, p.EMPTY: 0.05, p.SET_SYS_PARA: 0.05, p.SET_PWD: 0.05, p.SET_ADDR: 0.05,
+}
+NO_FINGER_SECONDS = 0.02
+SEARCH_SECONDS_PER_TEMPLATE = 0.001
+
 
 @dataclass
 class SensorSettings:
@@ -98,6 +109,8 @@ class ZfmEmulator:
         self._verified = self.store.settings.password == 0
         self._receiving: tuple[int, bytearray] | None = None
         self.captures = 0  # images taken, for tests and reports
+        self.uploads = 0  # images sent up the line, likewise
+        self.last_instruction: tuple[int, int] | None = None  # (instruction, confirmation code) last answered
 
     # -- presentation ---------------------------------------------------------------
     def place_image(self, gray: np.ndarray, dpi: float = 500) -> None:
@@ -152,7 +165,29 @@ class ZfmEmulator:
     def handle(self, packet: p.Packet, bad_checksum: bool = False) -> list[bytes]:
         """The sensor's answer (zero or more packets) to one received packet."""
         with self._lock:
-            return [self._apply_fault(out) for out in self._handle(packet, bad_checksum)]
+            answers = self._handle(packet, bad_checksum)
+            self.last_instruction = None
+            if packet.kind == p.COMMAND and packet.payload and answers and not bad_checksum:
+                self.last_instruction = (packet.payload[0], answers[0][p.HEADER_LEN])
+            return [self._apply_fault(out) for out in answers]
+
+    def work_seconds(self) -> float:
+        """How long a real module's processor would have worked on the instruction just answered
+        (``WORK_SECONDS``): what a paced link adds to the line time, so device time is the module's."""
+        if self.last_instruction is None:
+            return 0.0
+        op, code = self.last_instruction
+        if op == p.GEN_IMG and code == p.ERR_NO_FINGER:
+            return NO_FINGER_SECONDS
+        if op == p.SEARCH:
+            return WORK_SECONDS[p.MATCH] + SEARCH_SECONDS_PER_TEMPLATE * len(self.store.settings.library)
+        return WORK_SECONDS.get(op, 0.0)
+
+    @property
+    def waiting_for_finger(self) -> bool:
+        """Whether the instruction just answered was a look that found no finger: the sensor idles
+        while the person places or lifts one, which is the person's time, not the device's."""
+        return self.last_instruction == (p.GEN_IMG, p.ERR_NO_FINGER)
 
     def _apply_fault(self, data: bytes) -> bytes:
         kind = None
@@ -280,6 +315,7 @@ class ZfmEmulator:
     def _up_image(self, args: bytes) -> list[bytes]:
         if self.image is None:
             return self._ack(p.ERR_UPLOAD_IMAGE)
+        self.uploads += 1
         flat = self.image.reshape(-1)
         packed = ((flat[0::2] << 4) | flat[1::2]).astype(np.uint8).tobytes()
         return self._ack(p.OK) + self._data(packed)
