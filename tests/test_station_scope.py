@@ -136,3 +136,50 @@ def test_a_revoked_station_is_refused(two_offices, monkeypatch):
     with pytest.raises(store.CentralError):
         store.revoke_station(engine, "loket hilang")  # already revoked
     assert [a["action"] for a in audit_entries(engine, lost.station_id)] == ["station.revoked"]
+
+
+def test_a_station_registers_over_tls_with_its_offices_certificate(tmp_path):
+    """``central serve --tls-cert/--tls-key``: a station reaches it when it trusts the certificate (the
+    system's CAs, or the office's own named by ``SSL_CERT_FILE``), and refuses to talk to it otherwise."""
+    import os
+    import ssl
+    import subprocess
+    import time
+
+    from tests.conftest import BIOSTATION, run_cli
+    from tests.test_portal import _self_signed
+
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    db_url = f"sqlite:///{tmp_path / 'central.db'}"
+    server = subprocess.Popen(BIOSTATION + ["central", "serve", "--db", db_url, "--port", str(port),
+                                            "--tls-cert", cert, "--tls-key", key],
+                              env=dict(os.environ, BIOSTATION_HOME=str(tmp_path / "central-home")),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        with httpx.Client(verify=ssl.create_default_context(cafile=cert), timeout=5) as trusted:
+            started = False
+            for _ in range(600):  # a bounded wait for the start (60 s), with the office's certificate
+                try:
+                    started = trusted.get(url + "/health").status_code == 200
+                    break
+                except httpx.HTTPError:
+                    if server.poll() is not None:
+                        break
+                    time.sleep(0.1)
+        assert started
+        token = run_cli("central", "station-token", "--db", db_url, "--name", "loket tls").stdout.strip()
+        refused = run_cli("station", "register", "--central", url, "--token", token,
+                          env={"BIOSTATION_HOME": str(tmp_path / "station")})
+        assert refused.returncode != 0
+        registered = run_cli("station", "register", "--central", url, "--token", token,
+                             env={"BIOSTATION_HOME": str(tmp_path / "station"), "SSL_CERT_FILE": cert})
+        assert registered.returncode == 0, registered.stderr
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
