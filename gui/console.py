@@ -778,6 +778,12 @@ class FingerPage(Page):
         self.cancel = cancel = threading.Event()
         self.capturing = True
         enrollment = self.console.enrollment
+        if enrollment.confirms_on_sensor:  # one upload a finger: the whole placement on a pool thread
+            run_job(lambda progress: enrollment.place_finger(progress, cancel),
+                    on_done=lambda placed: self.placed(placed, attempt, position),
+                    on_error=lambda exc: self.capture_failed(exc, attempt),
+                    on_progress=lambda f: self.progress.setValue(int(f * 100)))
+            return
         run_job(lambda progress: enrollment.capture_finger(progress, cancel),
                 on_done=lambda image: self.captured(image, attempt, position),
                 on_error=lambda exc: self.capture_failed(exc, attempt),
@@ -805,22 +811,8 @@ class FingerPage(Page):
                 run_job(enrollment.judge, image, details, on_done=judged, on_error=self.console.show_error)
 
         def judged(step) -> None:
-            if self._stale(attempt):
-                return
-            self.quality.setValue(step.quality)
-            self.state.setText(self.tr(step.message_id, **step.params))
-            if step.outcome in (FingerOutcome.POOR_QUALITY, FingerOutcome.INCONSISTENT, FingerOutcome.EXHAUSTED,
-                                FingerOutcome.SAME_AS_OTHER):
-                self.poor[position] = (image.pixels, step.quality)
-            else:
-                self.poor.pop(position, None)
-            if step.outcome is FingerOutcome.EXHAUSTED:
-                self.capturing = False
-                self.refresh()
-                self.keep_button.show()
-                self.keep_button.setFocus()
-                return
-            self.next_capture()
+            if not self._stale(attempt):
+                self.show_step(step, image.pixels, position)
 
         future = enrollment.extract(image)
         if future is None:
@@ -828,11 +820,41 @@ class FingerPage(Page):
         else:
             when_ready(future, extracted, self.console.show_error)
 
+    def placed(self, placed, attempt: int, position) -> None:
+        """A placement done on the sensor's side and judged (``Enrollment.place_finger``)."""
+        if self._stale(attempt):
+            return
+        if placed.pixels is not None:
+            self.image.setPixmap(QPixmap.fromImage(to_qimage(placed.pixels)))
+        self.show_step(placed.step, placed.pixels, position)
+
+    def show_step(self, step, pixels, position) -> None:
+        """The judgement on screen, then the next placement (or the choice once attempts run out)."""
+        self.quality.setValue(step.quality)
+        self.state.setText(self.tr(step.message_id, **step.params))
+        if step.outcome in (FingerOutcome.POOR_QUALITY, FingerOutcome.INCONSISTENT, FingerOutcome.EXHAUSTED,
+                            FingerOutcome.SAME_AS_OTHER) and pixels is not None:
+            self.poor[position] = (pixels, step.quality)
+        else:
+            self.poor.pop(position, None)
+        if step.outcome is FingerOutcome.EXHAUSTED:
+            self.capturing = False
+            self.refresh()
+            self.keep_button.show()
+            self.keep_button.setFocus()
+            return
+        self.next_capture()
+
     def _abandon(self) -> None:
-        """Stop waiting for the capture in flight; its result, when it comes, is ignored."""
+        """Stop waiting for the capture in flight; its result, when it comes, is ignored. A placement
+        in flight is withdrawn: once this returns it has changed the sequence already or never will."""
         self.attempt += 1
         if self.cancel is not None:
-            self.cancel.set()
+            enrollment = self.console.enrollment
+            if enrollment is not None:
+                enrollment.withdraw(self.cancel)
+            else:
+                self.cancel.set()
         self.capturing = False
 
     def retry(self) -> None:
@@ -842,10 +864,12 @@ class FingerPage(Page):
             self.next_capture()
 
     def mark_exception(self) -> None:
-        if self.fingers.current is not None:
+        position = self.fingers.current
+        if position is not None:
             self._abandon()
-            self.poor.pop(self.fingers.current, None)
-            self.fingers.skip(self.reason.currentData())
+            if self.fingers.current == position:  # not taken by the placement that was just finishing
+                self.poor.pop(position, None)
+                self.fingers.skip(self.reason.currentData())
             self.next_capture()
 
     def keep_best(self) -> None:

@@ -96,9 +96,12 @@ def _capture_fingers(args, enrollment) -> None:
     while not fingers.done:
         position = fingers.current
         _say(args, "sensor.place_finger", finger=position)
-        image = enrollment.capture_finger()
-        enrollment.wait_for_lift()
-        step = enrollment.judge(image)
+        if enrollment.confirms_on_sensor:  # one upload a finger: the second impression checked on the sensor
+            step = enrollment.place_finger().step
+        else:
+            image = enrollment.capture_finger()
+            enrollment.wait_for_lift()
+            step = enrollment.judge(image)
         _say(args, step.message_id, **step.params)
         if step.outcome is FingerOutcome.EXHAUSTED:
             if not os.environ.get("BIOSTATION_SUPERVISOR"):

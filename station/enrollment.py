@@ -9,24 +9,37 @@ it on its pages, the command line on stderr; neither decides anything the other 
 A garbled, cut or silent answer from the sensor costs a retry of that capture or wait (at
 most ``FAULT_TRIES`` in all, within the policy's time limit), not the enrollment and the
 face it already holds: the driver's next call works again after such a fault.
+
+A sensor with character buffers (the ZFM: ``confirm_on_sensor``) takes a finger in placements
+(``place_finger``): the first impression is uploaded, the second is compared with it on the
+sensor and uploaded only when the sensor is unsure, one 40 KB upload a finger instead of two.
+Each of the sensor's calls inside a placement is retried on its own, so a lost answer never
+repeats a step the sequence has already counted. A scanner without them keeps the older
+capture, lift and judge, two uploads a finger.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TypeVar
 
-from drivers.errors import DeviceError, DeviceProtocolError, DeviceTimeout
+import numpy as np
+
+from domain.fingers import FingerPosition
+from drivers.errors import CaptureCancelled, DeviceError, DeviceProtocolError, DeviceTimeout
 from drivers.scanner import FingerImage, Progress
 from enrollment.face_capture import FaceCapture
-from enrollment.finger_capture import FingerSequence, FingerStep
+from enrollment.finger_capture import FingerSequence, FingerStep, capture_placement
 from enrollment.flow import EnrollmentFlow, Step
 from enrollment.policy import Policy
 from enrollment.record import EnrollmentRecord, FaceCaptureResult
+from matching.fingerprint.extractor import Extraction, extract_details
+from matching.fingerprint.image import FingerprintImageError
 
 log = logging.getLogger("biostation.enrollment")
 
@@ -46,6 +59,77 @@ class Delivery:
     delivered: bool  # False: safe in the outbox, delivered by a later flush
 
 
+@dataclass(frozen=True)
+class Placed:
+    """One placement's outcome, and the image to show for it: the one that crossed the line, or, when
+    the sensor confirmed the finger without an upload, the image the record keeps."""
+
+    step: FingerStep
+    pixels: np.ndarray | None
+
+
+class _PlacementSensor:
+    """The buffered sensor as ``capture_placement`` uses it from one placement's thread.
+
+    Each call is retried on its own after a lost answer. That is safe: a capture looks again for the
+    finger still lying there, a conversion or an upload works on the image the sensor still holds
+    (only a new look replaces it), and nothing in the sequence has moved yet. Just before the
+    sequence is changed (the sensor's comparison judged, an uploaded impression submitted) the
+    placement takes the enrollment's commit lock and gives up if it was withdrawn meanwhile, so a
+    placement the officer has moved past never changes the next finger; the lock is let go at the
+    next call to the sensor or when the placement ends, never held while the sensor works.
+    Remembers the last image that came up the line."""
+
+    def __init__(self, scanner, retry: Callable[[Callable[[float], object], float], object], limit_s: float,
+                 commit: threading.Lock, cancel: threading.Event | None) -> None:
+        self.scanner, self.retry, self.limit_s = scanner, retry, limit_s
+        self.commit, self.cancel = commit, cancel
+        self.sure_match_score: int = scanner.sure_match_score
+        self.uploaded: FingerImage | None = None
+        self.holding = False
+
+    def enter(self) -> None:
+        """Take the commit lock for the sequence's change that follows; refused once withdrawn."""
+        if not self.holding:
+            self.commit.acquire()
+            self.holding = True
+        if self.cancel is not None and self.cancel.is_set():
+            self.leave()
+            raise CaptureCancelled()
+
+    def leave(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.commit.release()
+
+    def capture(self, position: FingerPosition | None = None, timeout: float = 10.0, cancel=None,
+                progress: Progress | None = None) -> FingerImage:
+        self.leave()
+        self.uploaded = self.retry(
+            lambda left: self.scanner.capture(position, timeout=left, cancel=cancel, progress=progress), timeout)
+        return self.uploaded
+
+    def upload_image(self, cancel=None, progress: Progress | None = None) -> FingerImage:
+        self.leave()
+        self.uploaded = self.retry(lambda _left: self.scanner.upload_image(cancel, progress), self.limit_s)
+        return self.uploaded
+
+    def features_on_sensor(self, buffer: int) -> bool:
+        self.leave()
+        return self.retry(lambda _left: self.scanner.features_on_sensor(buffer), self.limit_s)
+
+    def confirm_on_sensor(self, buffer: int, timeout: float = 10.0, cancel=None,
+                          position: FingerPosition | None = None) -> int | None:
+        self.leave()
+        score = self.retry(lambda left: self.scanner.confirm_on_sensor(buffer, left, cancel, position), timeout)
+        self.enter()  # the sequence judges the score next
+        return score
+
+    def wait_for_removal(self, timeout: float, cancel=None) -> bool:
+        self.leave()
+        return self.retry(lambda left: self.scanner.wait_for_removal(left, cancel), timeout)
+
+
 class Enrollment:
     """An officer enrolling one application: open it, capture, approve, submit.
 
@@ -61,6 +145,7 @@ class Enrollment:
                                    desk.today())
         self.flow.login(officer)
         self.delivery: Delivery | None = None
+        self._commit = threading.Lock()  # a placement's change to the sequence against the officer's own
 
     # -- the application ---------------------------------------------------------------------
     def open(self, number: str, consent: bool, guardian: str | None = None) -> dict:
@@ -105,6 +190,50 @@ class Enrollment:
         return self._through_faults(
             lambda left: self.scanner.capture(position, timeout=left, cancel=cancel, progress=progress),
             self.policy.finger_capture_timeout_s)
+
+    @property
+    def confirms_on_sensor(self) -> bool:
+        """Whether the scanner compares two impressions itself (character buffers and a sure score):
+        then ``place_finger`` takes the finger with one upload; otherwise capture, lift and judge."""
+        return all(callable(getattr(self.scanner, name, None))
+                   for name in ("confirm_on_sensor", "features_on_sensor", "upload_image")) and isinstance(
+            getattr(self.scanner, "sure_match_score", None), int)
+
+    def place_finger(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> Placed:
+        """One placement of the current finger, lift included (blocks; for a worker thread or the
+        command line): the first impression uploaded, the second confirmed on the sensor. Once
+        ``withdraw(cancel)`` has returned, this placement changes nothing in the sequence."""
+        sensor = _PlacementSensor(self.scanner, self._through_faults, self.policy.finger_capture_timeout_s,
+                                  self._commit, cancel)
+
+        def extract(image: FingerImage) -> Extraction | None:
+            """The extraction before the commit lock is taken, so the lock covers the judging alone."""
+            if self.workers is not None:
+                details = self.workers.extract_details(image.pixels, image.dpi).result()
+            else:
+                try:
+                    details = extract_details(image.pixels, image.dpi)
+                except FingerprintImageError:  # not a print: the sequence finds that again and says so
+                    details = None
+            sensor.enter()  # the sequence judges the impression next
+            return details
+
+        done = len(self.fingers.results)
+        try:
+            step = capture_placement(self.fingers, sensor, self.policy.finger_capture_timeout_s,
+                                     self.policy.finger_removal_timeout_s, cancel, progress, extract)
+        finally:
+            sensor.leave()
+        pixels = sensor.uploaded.pixels if sensor.uploaded is not None else None
+        if pixels is None and len(self.fingers.results) > done:
+            pixels = self.fingers.results[-1].image
+        return Placed(step, pixels)
+
+    def withdraw(self, cancel: threading.Event) -> None:
+        """Cancel a placement in flight for good: after this returns it has either changed the sequence
+        already or never will (it waits at most for one judging already under way)."""
+        with self._commit:
+            cancel.set()
 
     def wait_for_lift(self) -> bool:
         return self._through_faults(self.scanner.wait_for_removal, self.policy.finger_removal_timeout_s)
