@@ -114,7 +114,9 @@ def test_a_run_s_flow_scores_are_evaluate_folder_s_own(synthetic_fingers):
     run = score_run(synthetic_fingers, None, workers=1)
     paths = list_images(synthetic_fingers)
     assert len(run.pairs) == len(paths) * (len(paths) - 1) // 2
-    assert run.flow_check == 0.0  # the re-extracted templates are the evaluation's, pair for pair
+    # the re-extracted templates are the evaluation's, pair for pair: their scores differ by float rounding at
+    # most (a matrix product's sums split by BLAS's thread count), where another template moves a score by 1e-3
+    assert run.flow_check <= 1e-6
     same = np.array([finger_id(paths[a]) == finger_id(paths[b]) for a, b in run.pairs])
     result = evaluate_folder(synthetic_fingers, workers=1)
     assert np.array_equal(run.flow[same], result.genuine) and np.array_equal(run.flow[~same], result.impostor)
