@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -114,3 +115,27 @@ def run_cli(*args: str, env: dict | None = None, stdin: str | None = None, timeo
     full_env = dict(os.environ, BIOSTATION_LANGUAGE="en", **(env or {}))
     return subprocess.run(BIOSTATION + list(args), env=full_env, input=stdin, capture_output=True, text=True,
                           timeout=timeout)
+
+
+@contextlib.contextmanager
+def served_in_thread(engine):
+    """The central record's own stack (``BodyLimit(create_app(...))`` under ``server_config``, what
+    ``central serve`` runs) on a loopback port in a thread of this process; yields its URL."""
+    import threading
+
+    import uvicorn
+
+    from central.service import MAX_PACKET_BYTES, BodyLimit, create_app, server_config
+
+    port = free_port()
+    server = uvicorn.Server(server_config(BodyLimit(create_app(engine), MAX_PACKET_BYTES), "127.0.0.1", port))
+    server.install_signal_handlers = lambda: None
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until_ready(url, 30, thread.is_alive)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)

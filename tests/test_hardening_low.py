@@ -13,24 +13,21 @@ import base64
 import json
 import logging
 import socket
-import threading
 import uuid
 from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from central import staff, store
 from central.db import connect
-from central.service import MAX_JSON_DEPTH, MAX_PACKET_BYTES, PACKET_TYPE, BodyLimit, create_app, server_config
+from central.service import MAX_JSON_DEPTH, MAX_PACKET_BYTES, PACKET_TYPE
 from central.wire import PacketContent, public_bytes, seal, sign_request
 from domain.catalog import render
-from station.central_link import wait_until_ready
 from station.embedded_central import EmbeddedCentral, free_port
-from tests.conftest import run_cli
+from tests.conftest import run_cli, served_in_thread
 
 JSON = {"content-type": "application/json"}
 STAFF_PASSWORD = "adjudicator correct horse 7"
@@ -62,22 +59,14 @@ def office(tmp_path_factory):
     number = store.add_application(engine, "Siti", "Rahayu", "1990-04-01", "passport")
     staff.add_staff(engine, "ana", "adjudicator", STAFF_PASSWORD)
     token = store.issue_token(engine, "counter 1")
-    port = free_port()
-    server = uvicorn.Server(server_config(BodyLimit(create_app(engine), MAX_PACKET_BYTES), "127.0.0.1", port))
-    server.install_signal_handlers = lambda: None
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    assert wait_until_ready(url, 30, thread.is_alive)
-    key = Ed25519PrivateKey.generate()
-    answer = httpx.post(url + "/api/v1/stations/register", headers=JSON, timeout=30,
-                        content=json.dumps({"token": token, "public_key": public_bytes(key.public_key()).hex()}))
-    assert answer.status_code == 200, answer.text
-    registered = answer.json()
-    central_key = X25519PublicKey.from_public_bytes(bytes.fromhex(registered["central_public_key"]))
-    yield Office(url, engine, registered["station_id"], key, central_key, number)
-    server.should_exit = True
-    thread.join(10)
+    with served_in_thread(engine) as url:
+        key = Ed25519PrivateKey.generate()
+        answer = httpx.post(url + "/api/v1/stations/register", headers=JSON, timeout=30,
+                            content=json.dumps({"token": token, "public_key": public_bytes(key.public_key()).hex()}))
+        assert answer.status_code == 200, answer.text
+        registered = answer.json()
+        central_key = X25519PublicKey.from_public_bytes(bytes.fromhex(registered["central_public_key"]))
+        yield Office(url, engine, registered["station_id"], key, central_key, number)
     engine.dispose()
 
 

@@ -5,23 +5,20 @@ stack (``BodyLimit(create_app(...))`` under ``server_config``) on a real SQLite 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, timedelta
 
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import update
 
 from central import db, offices, service, store
 from central.adjudication import audit_entries
 from central.db import connect
-from central.service import MAX_PACKET_BYTES, BodyLimit, create_app, server_config
 from central.wire import PacketError, public_bytes, sign_request
-from station.central_link import wait_until_ready
 from station.embedded_central import free_port
+from tests.conftest import served_in_thread
 from tests.test_hardening_central import _layout, _opened
 
 
@@ -52,17 +49,9 @@ def two_offices(tmp_path_factory):
     day = date.today() + timedelta(days=1)
     here = store.add_application(engine, "Siti", "Rahayu", "1990-04-01", "passport", office=jakarta.name)
     there = store.add_application(engine, "Andi", "Wijaya", "1985-02-03", "visa", office=makassar.name)
-    port = free_port()
-    server = uvicorn.Server(server_config(BodyLimit(create_app(engine), MAX_PACKET_BYTES), "127.0.0.1", port))
-    server.install_signal_handlers = lambda: None
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    assert wait_until_ready(url, 30, thread.is_alive)
-    counter = _register(url, store.issue_token(engine, "loket 1"))  # no --office: the default (oldest) office
-    yield engine, url, counter, here, there, day, makassar
-    server.should_exit = True
-    thread.join(10)
+    with served_in_thread(engine) as url:
+        counter = _register(url, store.issue_token(engine, "loket 1"))  # no --office: the default (oldest) office
+        yield engine, url, counter, here, there, day, makassar
     engine.dispose()
 
 
