@@ -193,6 +193,7 @@ class Central:
         self._snapshot_at = (0.0, 0)  # (monotonic time, persons) of the last snapshot written or read
         self.gallery_source = ""  # "snapshot" or "records": where the gallery came from at start
         self._searches: queue.Queue = queue.Queue()
+        self._stopping = threading.Event()
         self.worker = threading.Thread(target=self._search_worker, name="identification", daemon=True)
         self.worker.start()
 
@@ -235,7 +236,7 @@ class Central:
         slow search never holds a station's delivery. A record whose search cannot run stays queued
         in the database (its status says so) and is searched again at the next quiet moment or start.
         """
-        while self.gallery is None:
+        while self.gallery is None and not self._stopping.is_set():
             try:
                 if self.workers is None:  # one worker per PERSONS_PER_WORKER enrolled persons, up to the cores
                     persons = store.person_count(self.engine)
@@ -251,22 +252,34 @@ class Central:
                 if self.gallery is not None:
                     self.gallery.close()
                     self.gallery = None
-                time.sleep(RETRY_S)
-        while True:
+                self._stopping.wait(RETRY_S)
+        while not self._stopping.is_set():
             try:
                 for record in store.all_records(self.engine, queued_only=True):
                     self.search(record.packet_id, record.application, record.status, record.manifest, record.files)
             except Exception:  # the database gone for a while: the records stay queued, the worker stays
                 log.exception("the queued searches cannot be read; trying again in %d s", RETRY_S)
-                time.sleep(RETRY_S)
+                self._stopping.wait(RETRY_S)
                 continue
             try:  # new records as they come; every RETRY_QUEUED_S, whatever is still queued again
                 while True:
-                    self.search(*self._searches.get(timeout=RETRY_QUEUED_S))
+                    queued = self._searches.get(timeout=RETRY_QUEUED_S)
+                    if queued is None:  # close(): the search in progress is done, the others stay queued
+                        return
+                    self.search(*queued)
             except queue.Empty:
                 if time.monotonic() - self._snapshot_at[0] >= SNAPSHOT_EVERY_S:
                     self._save_snapshot()
                 continue
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Stop the identification worker (after the search in progress; records not yet searched stay
+        queued in the database for the next start) and the gallery's workers."""
+        self._stopping.set()
+        self._searches.put(None)
+        self.worker.join(timeout_s)
+        if self.gallery is not None:
+            self.gallery.close()
 
     # -- the gallery's snapshot: a restart reads the shards' arrays instead of every record ---------------
     def _snapshot_folder(self):

@@ -128,7 +128,8 @@ def served_in_thread(engine):
     from central.service import MAX_PACKET_BYTES, BodyLimit, create_app, server_config
 
     port = free_port()
-    server = uvicorn.Server(server_config(BodyLimit(create_app(engine), MAX_PACKET_BYTES), "127.0.0.1", port))
+    app = create_app(engine)
+    server = uvicorn.Server(server_config(BodyLimit(app, MAX_PACKET_BYTES), "127.0.0.1", port))
     server.install_signal_handlers = lambda: None
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -139,3 +140,4 @@ def served_in_thread(engine):
     finally:
         server.should_exit = True
         thread.join(10)
+        app.state.central.close()  # its identification worker, or it retries against a dropped database

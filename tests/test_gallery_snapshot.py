@@ -52,7 +52,8 @@ def test_a_restart_reads_the_snapshot_and_an_erasure_discards_it(office, synthet
         assert all(p.stat().st_mode & 0o077 == 0 for p in folder.iterdir())
         assert b"Siti" not in (folder / "shard-0-of-1.snapshot").read_bytes()
     finally:
-        first.gallery.close()
+        first.close()
+    assert not first.worker.is_alive()  # closed: no thread left retrying against the database
 
     again = _record(engine, pid_a)
     probe = type(again)(_near(_embedding(0)), again.fingers)
@@ -62,7 +63,7 @@ def test_a_restart_reads_the_snapshot_and_an_erasure_discards_it(office, synthet
         assert second.gallery.knows(pid_a) and second.gallery.knows(pid_c)
         assert [f.person for f in second.gallery.search(probe).flagged] == [a]
     finally:
-        second.gallery.close()
+        second.close()
 
     # retention erased a record the snapshot holds: the snapshot is discarded, the gallery built from the records
     with engine.begin() as conn:
@@ -73,12 +74,12 @@ def test_a_restart_reads_the_snapshot_and_an_erasure_discards_it(office, synthet
         assert third.gallery_source == "records" and not third.gallery.knows(pid_a)
         assert third.gallery.knows(pid_c) and len(third.gallery) == 1
     finally:
-        third.gallery.close()
+        third.close()
     fourth = _started(engine)  # and the snapshot written after it no longer holds the erased record
     try:
         assert fourth.gallery_source == "snapshot" and not fourth.gallery.knows(pid_a)
     finally:
-        fourth.gallery.close()
+        fourth.close()
 
 
 def test_a_damaged_snapshot_or_another_key_is_refused(tmp_path):
@@ -120,4 +121,4 @@ def test_the_search_worker_outlives_a_database_outage(tmp_path, monkeypatch):
         time.sleep(2)
         assert central.worker.is_alive()
     finally:
-        central.gallery.close()
+        central.close()
