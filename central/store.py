@@ -699,7 +699,7 @@ def all_records(engine: Engine, since: datetime | None = None, accepted_only: bo
 
     Records whose biometrics were erased (``central.retention``) are left out: nothing of them to search;
     so are those ``skip(packet_id, application)`` names, before their files are read (the gallery's catching up
-    passes the records it holds: re-reading a minute of files at every search made a burst quadratic).
+    passes the records it holds, so a search after a burst of intake reads only the new records' files).
     """
     r = db.records.c
     query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest).where(r.erased_at.is_(None))

@@ -65,8 +65,8 @@ def check_photo(rgb: np.ndarray, faces: list[FaceBox], landmarks: np.ndarray | N
     eye_distance = float(np.linalg.norm(right - left))
     checks.append(_check("eye_distance", eye_distance, f"≥ {limits.min_eye_distance_px:.0f} px",
                          eye_distance >= limits.min_eye_distance_px, "move_closer"))
-    # expression before pose: an open smile moves the chin and mouth corners the pose model stands on,
-    # so a smiling applicant read "chin down" and was told to raise the chin; the mouth comes first
+    # expression before pose: an open smile moves the chin and mouth corners the pose model stands on
+    # (it reads "chin down"), so the applicant hears "close the mouth" before any pose instruction
     ear = eye_aspect_ratio(landmarks)
     checks.append(_check("eyes_open", ear, f"≥ {limits.min_eye_opening:.2f}",
                          ear >= limits.min_eye_opening, "open_eyes"))
