@@ -22,6 +22,7 @@ import json
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import db
 from .staff import StaffMember, audit
@@ -47,7 +48,11 @@ def linked(engine: Engine, application: str) -> set[str]:
 
 
 def queue_flags(engine: Engine, packet_id: str, application: str, outcome: SearchOutcome, fpir: float) -> list[int]:
-    """An item per flagged candidate whose pair has no decision and no waiting item; their ids."""
+    """An item per flagged candidate whose pair has no decision and no waiting item; their ids.
+
+    Two central processes searching one person's two records at the same moment both flag the pair;
+    the pair's unique index keeps the first item, and the other's insert is let go.
+    """
     made = []
     with engine.begin() as conn:
         for c in outcome.flagged:
@@ -59,10 +64,14 @@ def queue_flags(engine: Engine, packet_id: str, application: str, outcome: Searc
                                  .where(db.records.c.application == c.person, db.records.c.status == "accepted")
                                  .order_by(db.records.c.received_at.desc()).limit(1)).first()
             scores = c.as_json() | {"gallery": outcome.gallery, "fpir": fpir}
-            made.append(conn.execute(db.adjudication_items.insert().values(
-                kind="possible_duplicate", packet_id=packet_id, application=application,
-                other_application=c.person, other_packet_id=other[0] if other else None, pair=pair,
-                scores=json.dumps(scores), created_at=now_utc())).inserted_primary_key[0])
+            try:
+                with conn.begin_nested():
+                    made.append(conn.execute(db.adjudication_items.insert().values(
+                        kind="possible_duplicate", packet_id=packet_id, application=application,
+                        other_application=c.person, other_packet_id=other[0] if other else None, pair=pair,
+                        scores=json.dumps(scores), created_at=now_utc())).inserted_primary_key[0])
+            except IntegrityError:  # queued by the other central process a moment ago
+                continue
     return made
 
 
@@ -169,7 +178,7 @@ def decide(engine: Engine, item_id: int, decision: str, staff: StaffMember) -> d
                 for a, b in ((row.application, row.other_application), (row.other_application, row.application))])
         if decision == "same_person" and row.kind == "reenrollment_held":
             conn.execute(update(db.records).where(db.records.c.packet_id == row.packet_id)
-                         .values(status="accepted", hold_reason=None))
+                         .values(status="accepted", hold_reason=None, accepted_at=at))
         audit(conn, staff.name, "adjudication.decide", str(item_id), decision=decision, kind=row.kind,
               applications=[row.application, row.other_application])
     return item(engine, item_id)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import make_url
 
@@ -106,6 +108,9 @@ records = Table(
     # history (and every audit entry naming it) still resolves
     Column("erased_at", DateTime(timezone=True)),
     Column("erasure", Text),  # JSON tombstone
+    # when the record became its application's accepted version: at intake, or when an adjudicator
+    # released it from hold; the running gallery catches up on this (revision 0008)
+    Column("accepted_at", DateTime(timezone=True), index=True),
 )
 
 record_files = Table(
@@ -133,6 +138,9 @@ adjudication_items = Table(
     Column("decision", String(24), index=True),  # same_person | different_people | refer
     Column("decided_by", String(64)),
     Column("decided_at", DateTime(timezone=True)),
+    # one item a pair of applications, whichever central process flagged it first (revision 0008)
+    Index("uq_adjudication_items_duplicate_pair", "pair", unique=True,
+          sqlite_where=text("kind = 'possible_duplicate'"), postgresql_where=text("kind = 'possible_duplicate'")),
 )
 
 # two applications an adjudicator found to be one person (both directions stored)

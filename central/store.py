@@ -587,7 +587,7 @@ def intake(engine: Engine, opened: OpenedPacket, production: bool = False) -> In
             try:
                 conn.execute(db.records.insert().values(
                     packet_id=pid, application=application, station_id=opened.header.station_id,
-                    digest=opened.digest, received_at=now_utc(),
+                    digest=opened.digest, received_at=(at := now_utc()), accepted_at=None if held else at,
                     manifest=json.dumps(manifest, sort_keys=True, ensure_ascii=False),
                     emulated=any(bool(d.get("emulated")) for d in manifest["devices"] if isinstance(d, dict)),
                     status="held" if held else "accepted", hold_reason=check.reason if held else None,
@@ -694,8 +694,9 @@ def latest_record(engine: Engine, application: str) -> tuple[dict, dict[str, byt
 
 def all_records(engine: Engine, since: datetime | None = None, accepted_only: bool = False,
                 queued_only: bool = False, skip=lambda _packet_id, _application: False):
-    """Every stored record (received at or after ``since``; only accepted ones, or only those whose search
-    is queued, if asked), oldest first, as ``StoredRecord``: what the 1:N gallery is built from.
+    """Every stored record (only accepted ones, or only those whose search is queued, if asked; with
+    ``since``, only those accepted at or after it: taken in then, or released from hold by an
+    adjudicator then), oldest first, as ``StoredRecord``: what the 1:N gallery is built from.
 
     Records whose biometrics were erased (``central.retention``) are left out: nothing of them to search;
     so are those ``skip(packet_id, application)`` names, before their files are read (the gallery's catching up
@@ -704,7 +705,7 @@ def all_records(engine: Engine, since: datetime | None = None, accepted_only: bo
     r = db.records.c
     query = select(r.packet_id, r.application, r.status, r.search_status, r.manifest).where(r.erased_at.is_(None))
     if since is not None:
-        query = query.where(r.received_at >= since)
+        query = query.where(r.accepted_at >= since)
     if accepted_only:
         query = query.where(r.status == "accepted")
     if queued_only:

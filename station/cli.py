@@ -229,7 +229,9 @@ def _positive(text: str) -> int:
 def cmd_bench_identification(args: argparse.Namespace, settings: Settings) -> int:
     from .identification_bench import run_identification_bench
 
-    result = run_identification_bench(args.people, args.workers, args.ray, searches=args.searches)
+    result = run_identification_bench(args.people, args.workers, args.ray, searches=args.searches,
+                                      other_searches=args.other_searches, finger_searches=args.finger_searches,
+                                      records=args.records)
     text = json.dumps(result, indent=1)
     if args.json:
         Path(args.json).write_text(text)
@@ -343,7 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     bid.add_argument("--people", type=_positive, required=True)
     bid.add_argument("--workers", type=_positive, default=1, help="gallery shards, one worker each")
     bid.add_argument("--ray", help="'auto' (a local Ray) or a cluster address: Ray actors hold the shards")
-    bid.add_argument("--searches", type=_positive, default=40)
+    bid.add_argument("--searches", type=_positive, default=40, help="full records searched at their own positions")
+    bid.add_argument("--other-searches", type=_positive, default=10,
+                     help="of those, searched again over every position")
+    bid.add_argument("--finger-searches", type=_positive, default=10,
+                     help="persons whose ten fingers are searched one at a time (the shortlist's misses)")
+    bid.add_argument("--records", type=_positive, default=10, help="new records searched and added (records an hour)")
     bid.add_argument("--json")
     bid.set_defaults(func=cmd_bench_identification)
     from .bench import add_enrollment_parser

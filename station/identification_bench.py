@@ -159,9 +159,9 @@ def run_identification_bench(people: int, workers: int = 1, ray: str | None = No
         filled = tree_pss_bytes()
         templates = people * len(POSITIONS)
 
-        mates = rng.choice(people, size=min(searches, people), replace=False)
+        mates = rng.choice(people, size=min(max(searches, finger_searches), people), replace=False)
         own_ms, other_ms, missed = [], [], 0
-        for n, i in enumerate(tqdm(mates, desc="searching", unit="search", file=sys.stderr)):
+        for n, i in enumerate(tqdm(mates[:searches], desc="searching", unit="search", file=sys.stderr)):
             probe = second_record(synthetic_person(int(i), seed), rng)
             ms, outcome = _timed(lambda probe=probe: gallery.search(probe, other_positions=False))
             own_ms.append(ms)

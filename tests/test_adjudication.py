@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from central import adjudication, db, store
 from station.settings import load_settings
@@ -145,8 +147,17 @@ def test_a_held_re_enrollment_waits_in_the_queue_and_same_person_makes_it_curren
     items = adjudication.items(engine)["items"]
     assert [(i["kind"], i["packet_id"], i["other_packet_id"]) for i in items] == [("reenrollment_held", held, pid_a)]
     assert items[0]["scores"]["face_distance"] is not None
+    _wait_searched(engine, held)
+    with engine.begin() as conn:  # decided a day after both arrived, as adjudicators' queues go
+        for packet, received in conn.execute(select(db.records.c.packet_id, db.records.c.received_at)).all():
+            conn.execute(db.records.update().where(db.records.c.packet_id == packet)
+                         .values(received_at=received - timedelta(days=1)))
     run_cli("central", "staff", "add", "--db", central.db, "--name", "Dewi", "--role", "adjudicator",
             "--password-stdin", stdin=PASSWORD + "\n")
     assert _decide(central, items[0]["id"], "same_person").status_code == 200
     assert store.record_status(engine, held) == ("accepted", None)
     assert store.latest_record(engine, a)[0]["packet_id"] == held
+    # the released version is in the running gallery from the next search on, not from the next start:
+    # a new application with its face and fingers is flagged against A
+    c, pid_c = _enroll(office, synthetic_fingers, "Ayu", _near(_embedding(1)), PERSON_Q)
+    assert [f["other_application"] for f in _wait_searched(engine, pid_c)["flags"]] == [a]

@@ -14,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from central import db
 from central.migrations import BASELINE, BASELINE_TABLES, SchemaError, config, head
@@ -194,3 +195,34 @@ def test_revision_0004_adds_the_retention_tombstone_and_erases_nothing(central_d
         command.downgrade(config(conn), "0003")
         assert conn.execute(text("SELECT packet_id FROM records")).scalars().all() == ["p1"]
     assert "erased_at" not in {c["name"] for c in inspect(engine).get_columns("records")}
+
+
+def test_revision_0008_keeps_one_duplicate_item_a_pair_and_dates_what_the_gallery_holds(central_db, engine):
+    """Accepted records take their arrival as the moment they entered the gallery (held ones none); a pair
+    queued twice keeps its first item and every decided one; afterwards the database refuses a second
+    possible-duplicate item for a pair (two central processes flagging at once), not a held item."""
+    at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+    item = ("INSERT INTO adjudication_items (kind, packet_id, application, other_application, pair, scores, "
+            "created_at, decision) VALUES (:kind, 'p1', 'A1', :other, :pair, '{}', :at, :decision)")
+    with engine.begin() as conn:
+        command.upgrade(config(conn), "0003")
+        _one_record(conn, at)
+        conn.execute(text("INSERT INTO records (packet_id, application, station_id, digest, received_at, manifest, "
+                          "emulated, status) VALUES ('p2', 'A1', 's1', 'e', :at, '{}', false, 'held')"), {"at": at})
+        for kind, other, decision in (("possible_duplicate", "B2", None), ("possible_duplicate", "B2", None),
+                                      ("possible_duplicate", "C3", None), ("possible_duplicate", "C3", "refer"),
+                                      ("reenrollment_held", "A1", None)):
+            conn.execute(text(item), {"kind": kind, "other": other, "pair": "|".join(sorted(("A1", other))),
+                                      "at": at, "decision": decision})
+        command.upgrade(config(conn), "head")
+        kept = conn.execute(text("SELECT id, pair, decision FROM adjudication_items ORDER BY id")).all()
+        accepted = dict(conn.execute(text("SELECT packet_id, accepted_at FROM records")).all())
+    assert [(k.id, k.pair, k.decision) for k in kept] == [
+        (1, "A1|B2", None), (4, "A1|C3", "refer"), (5, "A1|A1", None)]
+    assert accepted["p2"] is None and accepted["p1"] is not None
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(item), {"kind": "possible_duplicate", "other": "B2", "pair": "A1|B2", "at": at,
+                                  "decision": None})
+    with engine.begin() as conn:  # a held re-enrollment of the same pair is another kind of item
+        conn.execute(text(item), {"kind": "reenrollment_held", "other": "A1", "pair": "A1|A1", "at": at,
+                                  "decision": None})

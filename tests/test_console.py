@@ -9,7 +9,9 @@ the central record is a server process on loopback.
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime
+from datetime import datetime, time, timedelta
+from time import sleep
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
@@ -171,9 +173,6 @@ def test_save_settings_keeps_the_rest_of_the_file(station_home):
 def test_queue_shows_the_office_time_and_the_service_in_the_reader_language(qtbot, central, station_home):
     """A 10:00 WIB appointment reads 10:00 (not 03:00 UTC), and a passport reads "paspor" in Indonesian."""
     engine = connect(central.db)
-    today = datetime.now(UTC).astimezone().date()
-    from zoneinfo import ZoneInfo
-
     jakarta = ZoneInfo("Asia/Jakarta")
     today = datetime.now(jakarta).date()
     ten = datetime(today.year, today.month, today.day, 10, 0, tzinfo=jakarta)
@@ -229,9 +228,21 @@ def test_demo_books_today_once(tmp_path):
 
 
 # -- a whole enrollment from the keyboard -------------------------------------------------------------
+BEFORE_MIDNIGHT_S = 240  # the keyboard test's few minutes, with room
+
+
 @pytest.fixture
 def counter(central, tmp_path):
-    """A registered station with an officer and a supervisor, two of today's applicants and a file camera."""
+    """A registered station with an officer and a supervisor, two of today's applicants and a file camera.
+
+    The applicants are booked "now"; a test that ran across the office's midnight would load a queue
+    of the next day, without them. So within ``BEFORE_MIDNIGHT_S`` of it, the fixture waits for the new day.
+    """
+    zone = ZoneInfo(load_settings().timezone)
+    local = datetime.now(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), zone)
+    if (midnight - local).total_seconds() < BEFORE_MIDNIGHT_S:
+        sleep((midnight - local).total_seconds() + 2)
     engine = connect(central.db)
     numbers = [store.add_application(engine, "Siti", "Rahayu", "1990-04-01", "passport"),
                store.add_application(engine, "Budi", "Santoso", "1985-11-12", "visa")]

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-from central import db, store
+from central import adjudication, db, store
 from central.ray_shards import DIRECTORY_ENV, NAMESPACE, RayInsecure, check_address, ray_shard_maker, stop_local
 from central.shards import ProcessShard, ShardedGallery, shard_of
 from domain.catalog import render
@@ -32,7 +32,7 @@ from station.settings import load_settings
 from station.station import Station
 from tests.conftest import BIOSTATION, CentralProcess
 from tests.test_adjudication import _enroll, _wait_searched
-from tests.test_hardening_central import PERSON_P, PERSON_P_AGAIN, _embedding, _near
+from tests.test_hardening_central import PERSON_P, PERSON_P_AGAIN, PERSON_Q, _embedding, _near
 
 SHARDS = 2
 TEST_NAMESPACE = "biostation-tests"  # the central records of the last test use the default one
@@ -337,6 +337,19 @@ def test_two_central_records_on_one_database_and_one_ray_search_each_others_reco
         assert names == [f"gallery-shard-{i}-of-{SHARDS}" for i in range(SHARDS)]
         held = [ray.get(ray.get_actor(n, namespace=NAMESPACE).persons.remote(), timeout=60) for n in names]
         assert sum(held) == 3
+
+        # one person's two applications taken in at the same moment, one by each central record: whichever
+        # search runs second finds the first (each search starts by catching up from the database), and
+        # if both find each other the pair is still one item of the queue
+        with ThreadPoolExecutor(2) as both:
+            at_once = [both.submit(_enroll, at_first, synthetic_fingers, "Dian", _embedding(1), PERSON_Q),
+                       both.submit(_enroll, at_second, synthetic_fingers, "Dina", _near(_embedding(1)), PERSON_Q)]
+            (d, pid_d), (e, pid_e) = (f.result() for f in at_once)
+        flags = {number: _wait_searched(engine, pid, 150)["flags"] for number, pid in ((d, pid_d), (e, pid_e))}
+        assert sorted((application, f["other_application"]) for application, found in flags.items()
+                      for f in found) in ([(d, e)], [(e, d)]), flags
+        items = adjudication.items(engine, "all")["items"]
+        assert sum({i["application"], i["other_application"]} == {d, e} for i in items) == 1
     finally:
         for station in stations:
             station.close()
