@@ -9,6 +9,7 @@ from an ``ApplicationSource``, and the finished record goes out to whoever submi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Protocol
@@ -53,6 +54,17 @@ class Officer(Protocol):
 Audit = Callable[..., object]  # audit(actor, action, application, **detail)
 
 
+@dataclass(frozen=True)
+class RecordedOfficer:
+    """The officer named on a resumed record: named in its audit entries, allowed nothing now."""
+
+    name: str
+    role: str = "recorded"
+
+    def may(self, _action: str) -> bool:
+        return False
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -85,6 +97,15 @@ class EnrollmentFlow:
             raise FlowError("flow.not_allowed", role=officer.role)
         self.officer = officer
         self.step = Step.APPLICATION
+
+    def resume_approval(self, record: EnrollmentRecord) -> None:
+        """Take up a record parked for a supervisor by an earlier run of the console: the flow starts at
+        the approval step, and the officer who captured the record stays its officer."""
+        self._expect(Step.LOGIN)
+        self.record = record
+        self.officer = RecordedOfficer(record.officer)
+        self._log("enrollment.resumed")
+        self.step = Step.APPROVAL
 
     def open_application(self, number: str) -> dict:
         self._expect(Step.APPLICATION)

@@ -899,12 +899,11 @@ class Console(QMainWindow):
         self.policy = policy or Policy()
         self.profile = profile
         self.desk = station.applications()
-        self.counter = Counter()
+        self.counter = Counter(station.parked)
         self.officer = None
         self.enrollment: Enrollment | None = None
         self.appointment_time = ""
         self.last_packet: str | None = None
-        self.warned_pending = False
         self.idle_lock_s = idle_lock_s
         self.last_input = time.monotonic()
         self.step_bar = StepBar(lang)
@@ -951,9 +950,15 @@ class Console(QMainWindow):
         self.timer.timeout.connect(self.tick)
         self.timer.start(1000)
         self._status_age = 0
+        # records an earlier run parked for a supervisor wait in the approvals queue again
+        unreadable = self.counter.resume(
+            lambda record: Enrollment.awaiting_approval(self.station, self.policy, self.desk, record))
         self.retranslate()
         self.refresh_status()
         self.show_page("first_run" if needs_first_run(station) else "login")
+        if unreadable:
+            self.show_notice(self.lang.tr("console.parked_unreadable", numbers=", ".join(unreadable)), error=True,
+                             seconds=60)
 
     @property
     def office(self) -> str:
@@ -1115,14 +1120,7 @@ class Console(QMainWindow):
         run_job(self.station.link().health, on_done=reachable, on_error=lambda _e: reachable(False))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        waiting = len(self.counter.pending)
-        if waiting and not self.warned_pending:  # once: records awaiting approval live in this window only
-            self.warned_pending = True
-            event.ignore()
-            self.show_notice(self.lang.tr("console.close_with_pending", count=waiting), error=True, seconds=20)
-            if self.officer is not None:
-                self.show_page("approvals")
-            return
+        # records awaiting approval are kept sealed in the station (``station.parked``): closing loses none
         self.pages["face"].stop_camera()
         self.pages["queue"].stop_qr()
         self.pages["fingers"].leave()

@@ -11,12 +11,15 @@ are views of these objects.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from zoneinfo import ZoneInfo
 
 from enrollment.flow import FlowError, Step
+
+from .parked import ParkedRecords
 
 log = logging.getLogger("biostation.counter")
 
@@ -73,13 +76,26 @@ class ApprovalOutcome:
 class Counter:
     """This console's day: the statuses it has seen and the enrollments waiting for a supervisor.
 
-    Waiting records stay in this process (the outbox only takes finished, approved records), so
-    the console asks before it closes with some still waiting.
+    Waiting records are kept sealed in the station's home (``station.parked``) as they are parked,
+    so closing the console, or a crash, loses none: the next start takes them up again (``resume``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, parked: ParkedRecords | None = None) -> None:
         self.statuses: dict[str, Status] = {}
         self.pending: dict[str, object] = {}  # application number: its ``station.enrollment.Enrollment``
+        self.parked = parked
+
+    def resume(self, awaiting_approval: Callable[[object], object]) -> list[str]:
+        """The records an earlier run parked, waiting again (``awaiting_approval(record)`` makes each one's
+        enrollment); returns the numbers of those that cannot be read back: to be enrolled again."""
+        if self.parked is None:
+            return []
+        records, unreadable = self.parked.records()
+        for record in records:
+            number = record.application["number"]
+            self.pending[number] = awaiting_approval(record)
+            self.statuses[number] = Status.AWAITING_APPROVAL
+        return unreadable
 
     def started(self, number: str) -> None:
         self.statuses[number] = Status.IN_PROGRESS
@@ -87,12 +103,19 @@ class Counter:
     def submitted(self, number: str) -> None:
         self.statuses[number] = Status.SUBMITTED
         self.pending.pop(number, None)
+        if self.parked is not None:
+            self.parked.remove(number)
 
     def park(self, enrollment) -> str:
-        """Hand an enrollment that needs approval to the supervisors' queue; the officer moves on."""
+        """Hand an enrollment that needs approval to the supervisors' queue; the officer moves on.
+
+        Written to the sealed store first: if that fails, the record stays with the officer.
+        """
         if enrollment.flow.step is not Step.APPROVAL:
             raise ValueError("only a record awaiting approval can wait for a supervisor")
         number = enrollment.record.application["number"]
+        if self.parked is not None:
+            self.parked.put(enrollment.record)
         self.pending[number] = enrollment
         self.statuses[number] = Status.AWAITING_APPROVAL
         return number

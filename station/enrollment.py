@@ -143,9 +143,17 @@ class Enrollment:
         self.camera, self.scanner, self.profile, self.workers = camera, scanner, profile, workers
         self.flow = EnrollmentFlow(policy, station.registration.station_id, desk, station.audit.record,
                                    desk.today())
-        self.flow.login(officer)
+        if officer is not None:  # None: a parked record taken up again (``awaiting_approval``)
+            self.flow.login(officer)
         self.delivery: Delivery | None = None
         self._commit = threading.Lock()  # a placement's change to the sequence against the officer's own
+
+    @classmethod
+    def awaiting_approval(cls, station, policy: Policy, desk, record: EnrollmentRecord) -> Enrollment:
+        """A record parked for a supervisor by an earlier run of the console, at the approval step again."""
+        enrollment = cls(station, None, policy, desk)
+        enrollment.flow.resume_approval(record)
+        return enrollment
 
     # -- the application ---------------------------------------------------------------------
     def open(self, number: str, consent: bool, guardian: str | None = None) -> dict:

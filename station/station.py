@@ -39,6 +39,7 @@ from .audit import REANCHOR, AuditEntry, AuditError, AuditLog, open_audit
 from .central_link import CentralLink, CentralRefused, CentralUnreachable
 from .officers import AuthError, Officers
 from .outbox import DamagedPacket, DeliveryLock, Outbox, OutboxDamage, OutboxDamaged, is_damage
+from .parked import ParkedRecords
 from .settings import Settings, ensure_home
 from .storage import StorageError
 
@@ -84,6 +85,7 @@ class Station:
         self.officers = Officers(self.home, self.audit)
         self.storage_key = keys.storage_key(self.home)
         self.outbox = Outbox(self.home, self.storage_key)
+        self.parked = ParkedRecords(self.home, self.storage_key)  # records awaiting a supervisor (the console)
         self.delivery_lock = DeliveryLock(self.home / "outbox.lock")
         if audit_check == "off":
             return
@@ -393,6 +395,7 @@ class Station:
         if self._link is not None:
             self._link.close()
         self.outbox.close()
+        self.parked.close()
         self.officers.close()
         self.audit.close()
 
