@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from domain.catalog import render
@@ -125,17 +126,23 @@ def cmd_offices_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _listing(args: argparse.Namespace, whole: object, rows: Iterable, line: Callable[[object], str]) -> int:
+    """What a list command prints: ``whole`` as JSON with ``--json``, else one ``line(row)`` a row."""
+    if args.json:
+        print(json.dumps(whole))
+    else:
+        for row in rows:
+            print(line(row))
+    return 0
+
+
 def cmd_offices_list(args: argparse.Namespace, settings: Settings) -> int:
     from central.offices import list_offices
 
     found = list_offices(_engine(args, settings))
-    if args.json:
-        print(json.dumps([o.as_json() for o in found]))
-        return 0
-    for o in found:
-        print(f"{o.id:>4}  {o.name}  {o.zone_label}  {o.opens:%H:%M}-{o.closes:%H:%M}  {o.slot_minutes} min  "
-              f"x{o.capacity}  closed: {','.join(o.as_json()['closed_weekdays']) or '-'}")
-    return 0
+    return _listing(args, [o.as_json() for o in found], found, lambda o: (
+        f"{o.id:>4}  {o.name}  {o.zone_label}  {o.opens:%H:%M}-{o.closes:%H:%M}  {o.slot_minutes} min  "
+        f"x{o.capacity}  closed: {','.join(o.as_json()['closed_weekdays']) or '-'}"))
 
 
 def cmd_offices_day(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,13 +175,9 @@ def cmd_stations_list(args: argparse.Namespace, settings: Settings) -> int:
     from central.store import list_stations
 
     stations = list_stations(_engine(args, settings))
-    if args.json:
-        print(json.dumps(stations))
-    else:
-        for s in stations:
-            print(f"{s['station_id']}  {s['name']}  office {s['office_id'] or '-'}  registered {s['registered_at']}"
-                  + (f"  REVOKED {s['revoked_at']}" if s["revoked_at"] else ""))
-    return 0
+    return _listing(args, stations, stations, lambda s: (
+        f"{s['station_id']}  {s['name']}  office {s['office_id'] or '-'}  registered {s['registered_at']}"
+        + (f"  REVOKED {s['revoked_at']}" if s["revoked_at"] else "")))
 
 
 def cmd_stations_revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,15 +190,13 @@ def cmd_stations_revoke(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_records(args: argparse.Namespace, settings: Settings) -> int:
     from central.store import list_records
 
+    def line(r: dict) -> str:
+        flags = ", ".join(f"#{f['item']}→{f['other_application']}" for f in r["flags"]) or "-"
+        status = r["status"] + (f" ({render(r['hold_reason'], args.lang)})" if r["hold_reason"] else "")
+        return f"{r['received_at']}  {r['application']}  {r['packet_id']}  {status}  {flags}"
+
     records = list_records(_engine(args, settings))
-    if args.json:
-        print(json.dumps(records))
-    else:
-        for r in records:
-            flags = ", ".join(f"#{f['item']}→{f['other_application']}" for f in r["flags"]) or "-"
-            status = r["status"] + (f" ({render(r['hold_reason'], args.lang)})" if r["hold_reason"] else "")
-            print(f"{r['received_at']}  {r['application']}  {r['packet_id']}  {status}  {flags}")
-    return 0
+    return _listing(args, records, records, line)
 
 
 def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,16 +210,14 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_adjudication_list(args: argparse.Namespace, settings: Settings) -> int:
     from central.adjudication import items
 
-    page = items(_engine(args, settings), args.state, args.limit, args.offset)
-    if args.json:
-        print(json.dumps(page))
-        return 0
-    for i in page["items"]:
+    def line(i: dict) -> str:
         scores = i["scores"]
         fused = scores.get("score", "-") if i["kind"] == "possible_duplicate" else scores.get("fused", "-")
         decided = f"{i['decision']} ({i['decided_by']})" if i["decision"] else "open"
-        print(f"{i['id']:>6}  {i['kind']:<18}  {i['application']}  {i['other_application']}  {fused}  {decided}")
-    return 0
+        return f"{i['id']:>6}  {i['kind']:<18}  {i['application']}  {i['other_application']}  {fused}  {decided}"
+
+    page = items(_engine(args, settings), args.state, args.limit, args.offset)
+    return _listing(args, page, page["items"], line)
 
 
 def cmd_adjudication_decide(args: argparse.Namespace, settings: Settings) -> int:
