@@ -118,6 +118,21 @@ def test_align_rests_on_the_reference_seed_pair(templates):
         assert align(a, b)[0] == compare_cylinders(a, b)
 
 
+def test_the_padded_flow_grid_holds_what_around_gathers(templates):
+    """The kernel reads a point's nine neighbours from the padded grid, ``around`` from its own rows:
+    the same values bit for bit, so that the flows' agreement is the reference's."""
+    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    for t in templates.values():
+        flow = make_cylinders(t).flow
+        padded = kernel.flow_grid_padded(flow)
+        rows, cols = flow.shape
+        assert padded.shape == (rows + 2, cols + 2, 3) and kernel.flow_grid_padded(flow) is padded
+        for n, (dy, dx) in enumerate(offsets):
+            for v in range(3):  # cos 2θ, sin 2θ, penalty
+                window = padded[1 + dy : 1 + dy + rows, 1 + dx : 1 + dx + cols, v].reshape(-1)
+                assert np.array_equal(window, flow.around[9 * v + n])
+
+
 def test_a_minutia_at_exactly_its_reach_is_left_to_the_reference():
     """A's seed reaches ALIGNMENT_RADIUS (8 px) around itself: B's minutia 8 px from B's seed is
     on the threshold, and whether it counts is the reference's rounding to decide."""

@@ -68,7 +68,7 @@ from .parameters import (
     W_ALIGNMENT,
     W_R,
 )
-from .ridge_flow import STEP
+from .ridge_flow import STEP, FlowGrid
 
 # The numbers below tune nothing (they leave every score as the reference's) and so stay here
 # rather than in ``parameters``.
@@ -437,11 +437,12 @@ def alignment_scores(all_a, headings_a, edges_a, all_b, headings_b, edges_b, see
 # --- ridge flow ------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def flow_factors(around, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
+def flow_factors(grid, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
                  rotations, shifts, anchors, settings):
     """``ridge_flow.flow_factors``: how far the flows' disagreement lowers each alignment's
     score; the sums run over B's points in the same order, so they round the same way. Also
-    whether a point fell within rounding of the middle between two grid points."""
+    whether a point fell within rounding of the middle between two grid points. ``grid`` is A's
+    (``flow_grid_padded``): a point's nine neighbours are the 3 × 3 points around it there."""
     k = rotations.shape[0]
     factors = np.ones(k)
     close = False
@@ -475,8 +476,11 @@ def flow_factors(around, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_
             tc = cos2_b[p] * c2 - sin2_b[p] * s2
             ts = sin2_b[p] * c2 + cos2_b[p] * s2
             best = -np.inf
-            for n in range(9):  # the point's best agreement among A's point and its eight neighbours
-                best = max(best, around[n, centre] * tc + around[9 + n, centre] * ts + around[18 + n, centre])
+            r0, c0 = int(row), int(col)
+            for dy in range(3):  # the point's best agreement among A's point and its eight neighbours
+                for dx in range(3):
+                    best = max(best, grid[r0 + dy, c0 + dx, 0] * tc + grid[r0 + dy, c0 + dx, 1] * ts
+                               + grid[r0 + dy, c0 + dx, 2])
             total += weight
             agreeing += best * weight
             count += 1
@@ -505,7 +509,7 @@ TIED = 2  # equal efficiencies among the pairs LSS-R takes: NumPy's sort must ra
 
 @numba.njit(cache=True)
 def _score(minutiae_a, all_a, all_headings_a, edges_a, minutiae_b, all_b, all_headings_b, edges_b,
-           with_flow, around, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
+           with_flow, grid, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
            pairs_a, pairs_b, lam, efficiency, fragile, order, count, settings):
     """The score from the relaxed pairs and the ``count`` most efficient of them (``order``
     ranks them, the first first): LSS-R's score, the global alignment check and the ridge
@@ -563,7 +567,7 @@ def _score(minutiae_a, all_a, all_headings_a, edges_a, minutiae_b, all_b, all_he
         shifts[t, 0] = seeds_a[s, 0] - (c * seeds_b[s, 0] - sn * seeds_b[s, 1])
         shifts[t, 1] = seeds_a[s, 1] - (sn * seeds_b[s, 0] + c * seeds_b[s, 1])
         anchors[t, 0], anchors[t, 1] = seeds_b[s, 0], seeds_b[s, 1]
-    factors, close_flow = flow_factors(around, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
+    factors, close_flow = flow_factors(grid, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
                                        rotations, shifts, anchors, settings)
     kept = np.empty(n)
     for t in range(n):
@@ -577,7 +581,7 @@ def _score(minutiae_a, all_a, all_headings_a, edges_a, minutiae_b, all_b, all_he
 @numba.njit(cache=True)
 def _compare(ew, bb, ab, headings_a, headings_b, minutiae_a, all_a, all_headings_a, edges_a,
              minutiae_b, all_b, all_headings_b, edges_b,
-             with_flow, around, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
+             with_flow, grid, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
              pairs_averaged, ranking, settings):
     sim, close = local_similarity(ew, bb, ab, headings_a, headings_b, settings)
     if close:
@@ -599,24 +603,43 @@ def _compare(ew, bb, ab, headings_a, headings_b, minutiae_a, all_a, all_headings
                 return 0.0, -1, -1, TIED, efficiency
     score, seed_a, seed_b, verdict = _score(
         minutiae_a, all_a, all_headings_a, edges_a, minutiae_b, all_b, all_headings_b, edges_b,
-        with_flow, around, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
+        with_flow, grid, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b, weight_b,
         pairs_a, pairs_b, lam, efficiency, fragile, order, count, settings)
     return score, seed_a, seed_b, verdict, efficiency
 
 
 # --- calls from matcher --------------------------------------------------------------------------
 
-_NO_GRID = np.zeros((27, 0))
+_NO_GRID = np.zeros((0, 0, 3))
 _NO_CELLS = np.zeros(0, np.bool_)
 _NO_WEIGHTS = np.zeros(0)
 _NO_POINTS = np.zeros((0, 2))
+
+
+def flow_grid_padded(flow: FlowGrid) -> np.ndarray:
+    """(rows + 2, cols + 2, 3): each grid point's cos 2θ, sin 2θ and penalty, in a border of points
+    off the finger, the values ``flow.around`` gathers for every point and its eight neighbours
+    (computed as it computes them, so the same bit for bit): about an eighth of its size, so that a
+    comparison reads it from the nearest cache. Kept with the grid, as ``around`` is (only the first
+    template of a comparison reads it)."""
+    padded = flow.__dict__.get("_kernel_padded")
+    if padded is None:
+        rows, cols = flow.shape
+        inside = flow.inside.reshape(rows, cols)
+        doubled = 2 * np.radians(flow.flow.angle.astype(np.float64))
+        padded = np.empty((rows + 2, cols + 2, 3))
+        padded[:, :, 0] = np.pad(np.where(inside, np.cos(doubled), 0.0), 1)
+        padded[:, :, 1] = np.pad(np.where(inside, np.sin(doubled), 0.0), 1)
+        padded[:, :, 2] = np.pad(np.where(inside, 0.0, -3.0), 1, constant_values=-3.0)
+        flow.__dict__["_kernel_padded"] = padded  # the grid is frozen: kept as cached_property keeps ``around``
+    return padded
 
 
 def _outlines_and_flows(a: Cylinders, b: Cylinders) -> tuple:
     fa, fb = a.flow, b.flow
     if fa is not None and fb is not None:
         rows, cols = fa.shape
-        flow = (True, fa.around, fa.inside, fa.weight, rows, cols,
+        flow = (True, flow_grid_padded(fa), fa.inside, fa.weight, rows, cols,
                 fb.points, fb.point_cos2, fb.point_sin2, fb.point_weight)
     else:
         flow = (False, _NO_GRID, _NO_CELLS, _NO_WEIGHTS, 0, 0, _NO_POINTS, _NO_WEIGHTS, _NO_WEIGHTS, _NO_WEIGHTS)
