@@ -113,12 +113,13 @@ class CheckGrid(QWidget):
             if not shown:
                 continue
             c = self.checks[i]
-            colour = PASS if c.passed else FAIL
             mark.setText("✔" if c.passed else "✘")
             name.setText(self.lang.tr(f"icao.{c.name}"))
             value.setText(f"{c.value:.2f} ({c.limit})")
-            for label in (mark, name, value):
-                label.setStyleSheet(f"color:{colour};font-size:10pt" + (";font-weight:bold" if not c.passed else ""))
+            style = f"color:{PASS if c.passed else FAIL};font-size:10pt" + (";font-weight:bold" if not c.passed else "")
+            if mark.styleSheet() != style:  # every camera frame comes here: Qt re-polishes on each setStyleSheet
+                for label in (mark, name, value):
+                    label.setStyleSheet(style)
 
     def retranslate(self) -> None:
         self.show_checks(self.checks)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .usage import at_least_one
+
 
 def _median_ms(fn, repeats: int) -> float:
     times = []
@@ -192,24 +194,14 @@ def run_bench(include_upload: bool = True, central_dbs: tuple[str, ...] = ("sqli
     return result
 
 
-def _at_least_one(text: str) -> int:
-    """A count of one or more, refused by argparse as the other ``biostation`` counts are."""
-    import argparse
-
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
 def add_enrollment_parser(bench_of) -> None:
     """``biostation bench enrollment``: the whole enrollment timed against the paced emulator
     (``station.enrollment_bench``); ``bench_of`` is ``biostation bench``'s subcommand table."""
     be = bench_of.add_parser("enrollment", help="face and ten fingers by a scripted officer, paced at the line rate")
     be.add_argument("--data", required=True, help="../shared/data (or its fingerprints/ folder)")
-    be.add_argument("--applicants", type=_at_least_one, default=10)
+    be.add_argument("--applicants", type=at_least_one, default=10)
     be.add_argument("--baud", type=int, default=115200, choices=(9600, 19200, 38400, 57600, 115200))
-    be.add_argument("--parallel", type=_at_least_one, default=4, help="applicants at a time, each on its own pty")
+    be.add_argument("--parallel", type=at_least_one, default=4, help="applicants at a time, each on its own pty")
     be.add_argument("--mode", choices=("confirm", "upload"), default="confirm",
                     help="confirm: the second impression on the sensor; upload: both impressions uploaded")
     be.add_argument("--key-s", type=float, default=1.0, help="the officer's seconds a key press")

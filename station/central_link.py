@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 from collections.abc import Callable
 from datetime import date
 
@@ -65,6 +66,19 @@ def wait_until_ready(url: str, timeout: float, alive: Callable[[], bool] = lambd
             pass
         time.sleep(0.05)
     return False
+
+
+def stop_server(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """Stop a ``central serve`` process: SIGTERM (it finishes the request in hand and closes its
+    workers), then SIGKILL if it has not gone within ``grace_s``."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 class CentralLink:

@@ -15,7 +15,7 @@ from domain.errors import BiostationError
 
 from .logs import setup_logging
 from .settings import Settings, SettingsError, ensure_home, load_settings
-from .usage import UsageError
+from .usage import UsageError, at_least_one
 
 log = logging.getLogger("biostation")
 
@@ -219,13 +219,6 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
 def cmd_bench_identification(args: argparse.Namespace, settings: Settings) -> int:
     from .identification_bench import run_identification_bench
 
@@ -342,15 +335,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     bench_of = bench.add_subparsers(dest="bench_what")
     bid = bench_of.add_parser("identification", help="the 1:N gallery filled with N synthetic persons")
-    bid.add_argument("--people", type=_positive, required=True)
-    bid.add_argument("--workers", type=_positive, default=1, help="gallery shards, one worker each")
+    bid.add_argument("--people", type=at_least_one, required=True)
+    bid.add_argument("--workers", type=at_least_one, default=1, help="gallery shards, one worker each")
     bid.add_argument("--ray", help="'auto' (a local Ray) or a cluster address: Ray actors hold the shards")
-    bid.add_argument("--searches", type=_positive, default=40, help="full records searched at their own positions")
-    bid.add_argument("--other-searches", type=_positive, default=10,
+    bid.add_argument("--searches", type=at_least_one, default=40, help="full records searched at their own positions")
+    bid.add_argument("--other-searches", type=at_least_one, default=10,
                      help="of those, searched again over every position")
-    bid.add_argument("--finger-searches", type=_positive, default=10,
+    bid.add_argument("--finger-searches", type=at_least_one, default=10,
                      help="persons whose ten fingers are searched one at a time (the shortlist's misses)")
-    bid.add_argument("--records", type=_positive, default=10, help="new records searched and added (records an hour)")
+    bid.add_argument("--records", type=at_least_one, default=10,
+                     help="new records searched and added (records an hour)")
     bid.add_argument("--json")
     bid.set_defaults(func=cmd_bench_identification)
     from .bench import add_enrollment_parser

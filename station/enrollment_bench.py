@@ -45,6 +45,8 @@ import numpy as np
 from domain.catalog import render
 from domain.errors import BiostationError
 
+from .officers import Officer
+
 log = logging.getLogger("biostation.bench")
 
 MIN_SETS = 3
@@ -123,18 +125,8 @@ def passing_portraits(data: Path, out: Path, wanted: int = 4) -> list[Path]:
     return folders
 
 
-class _Officer:
-    name, role = "bench-officer", "officer"
-
-    def may(self, action: str) -> bool:
-        return action == "enroll"
-
-
-class _Supervisor:
-    name, role = "bench-supervisor", "supervisor"
-
-    def may(self, action: str) -> bool:
-        return action in ("enroll", "approve")
+OFFICER = Officer("bench-officer", "officer")
+SUPERVISOR = Officer("bench-supervisor", "supervisor")
 
 
 class _Desk:
@@ -202,7 +194,7 @@ def enroll_one(plan: ApplicantPlan) -> dict:
         _warm_up(camera)
         link.take_busy()  # opening the sensor and loading the models are once a day, not once an applicant
         flow = EnrollmentFlow(policy, "bench-station", _Desk(), lambda *a, **k: audit.append(a), date.today())
-        flow.login(_Officer())
+        flow.login(OFFICER)
         started = time.monotonic()
         key()
         flow.open_application(f"P2612060{plan.index:03d}")
@@ -240,7 +232,7 @@ def enroll_one(plan: ApplicantPlan) -> dict:
         flow.fingers_done()
         if flow.step is Step.APPROVAL:
             key()  # the supervisor's approval
-            flow.approve(_Supervisor())
+            flow.approve(SUPERVISOR)
         key()
         flow.finish()
         wall_s = time.monotonic() - started

@@ -39,7 +39,7 @@ def _intake_rate(url: str, database: str, packets: int, clients: int) -> dict:
     from enrollment.synthetic import sample_record
     from matching.fingerprint.synth import write_synthetic_fingers
 
-    from .central_link import wait_until_ready
+    from .central_link import stop_server, wait_until_ready
     from .embedded_central import free_port
     from .settings import load_settings
     from .station import Station
@@ -82,8 +82,7 @@ def _intake_rate(url: str, database: str, packets: int, clients: int) -> dict:
             codes = list(pool.map(post, wires))
         elapsed = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(15)
+        stop_server(server, 15)
     return {"database": "postgresql" if database != "sqlite" else "sqlite", "packets": packets,
             "clients": clients, "stored": codes.count(201), "seconds": round(elapsed, 2),
             "packets_per_second": round(packets / elapsed, 1),

@@ -18,3 +18,11 @@ def password_from_stdin(args: argparse.Namespace) -> str:
     if not args.password_stdin:
         raise UsageError("officer.password_stdin")
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def at_least_one(text: str) -> int:
+    """argparse's type for a count of one or more (persons, workers, applicants)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value

@@ -64,7 +64,6 @@ class Form:
     method: str
     fields: dict[str, str] = field(default_factory=dict)  # hidden and text inputs as served
     options: dict[str, list[str]] = field(default_factory=dict)  # a select's non-empty option values
-    checkboxes: dict[str, str] = field(default_factory=dict)
 
 
 class PageParser(HTMLParser):
@@ -83,11 +82,8 @@ class PageParser(HTMLParser):
         if tag == "form":
             self._form = Form(a.get("action", ""), a.get("method", "get").lower())
             self.forms.append(self._form)
-        elif self._form is not None and tag == "input" and a.get("name"):
-            if a.get("type") == "checkbox":
-                self._form.checkboxes[a["name"]] = a.get("value", "on")
-            else:
-                self._form.fields[a["name"]] = a.get("value", "")
+        elif self._form is not None and tag == "input" and a.get("name") and a.get("type") != "checkbox":
+            self._form.fields[a["name"]] = a.get("value", "")  # a checkbox is the applicant's to tick
         elif self._form is not None and tag == "select" and a.get("name"):
             self._select = a["name"]
             self._form.options[self._select] = []
@@ -440,7 +436,7 @@ def _run(url, users, think_s, duration_s, warmup_s, gallery, intake_packets, int
     from central import offices
     from central.db import connect
 
-    from .central_link import wait_until_ready
+    from .central_link import stop_server, wait_until_ready
     from .embedded_central import free_port
 
     home = Path(tempfile.mkdtemp(prefix="bench-web-"))
@@ -526,12 +522,7 @@ def _run(url, users, think_s, duration_s, warmup_s, gallery, intake_packets, int
         under_load["searches_drained_s"] = wait_for_searches(url, 900)
         second = quiet_intake(quiet_b, "alone again")
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        stop_server(server, 20)
         server_log.close()
         senders.shutdown()
 

@@ -15,7 +15,7 @@ from drivers.zfm.emulator import ZfmEmulator
 from drivers.zfm.fingers import load_finger_set
 from drivers.zfm.pty_link import PtyLink
 from matching.fingerprint.synth import write_synthetic_fingers
-from station.central_link import wait_until_ready
+from station.central_link import stop_server, wait_until_ready
 from station.embedded_central import free_port
 
 # one Chromium for the whole run (Playwright's sync API allows one driver per process at a time)
@@ -94,12 +94,8 @@ class CentralProcess:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc is not None:
+            stop_server(self.proc)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from central import db, keys, store
 from central.wire import PacketContent, new_packet_id, open_sealed, private_bytes, public_bytes, seal
 from enrollment.packet import packet_layout
 from enrollment.synthetic import sample_record
-from station.central_link import wait_until_ready
+from station.central_link import stop_server, wait_until_ready
 from station.embedded_central import free_port
 from tests.conftest import BIOSTATION, run_cli
 
@@ -90,8 +90,7 @@ def _serving(args: list[str], home: Path, umask: int | None = None):
             pytest.fail("central serve did not start: " + server.stderr.read().decode())
         yield server
     finally:
-        server.terminate()
-        server.wait(20)
+        stop_server(server, 20)
 
 
 @pytest.fixture

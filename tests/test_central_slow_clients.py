@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 
 from central.http_guard import Limits, OncePer
 from central.service import MAX_PACKET_BYTES, BodyLimit, server_config
-from station.central_link import wait_until_ready
+from station.central_link import stop_server, wait_until_ready
 from station.embedded_central import free_port
 from tests.conftest import BIOSTATION
 
@@ -205,5 +205,4 @@ def test_central_serve_with_few_descriptors_outlives_a_flood_of_silent_connectio
     finally:
         for sock in flood:
             sock.close()
-        server.terminate()
-        server.wait(20)
+        stop_server(server, 20)

@@ -124,9 +124,9 @@ def test_the_padded_flow_grid_holds_what_around_gathers(templates):
     offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
     for t in templates.values():
         flow = make_cylinders(t).flow
-        padded = kernel.flow_grid_padded(flow)
+        padded = flow.padded
         rows, cols = flow.shape
-        assert padded.shape == (rows + 2, cols + 2, 3) and kernel.flow_grid_padded(flow) is padded
+        assert padded.shape == (rows + 2, cols + 2, 3) and flow.padded is padded
         for n, (dy, dx) in enumerate(offsets):
             for v in range(3):  # cos 2θ, sin 2θ, penalty
                 window = padded[1 + dy : 1 + dy + rows, 1 + dx : 1 + dx + cols, v].reshape(-1)

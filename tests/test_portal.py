@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from central import db, offices
 from central.db import connect
 from central.store import issue_token
-from station.central_link import CentralRefused
+from station.central_link import CentralRefused, stop_server
 from station.checkin import QrReader
 from station.settings import load_settings
 from station.station import Station
@@ -533,11 +533,6 @@ def test_served_over_tls_the_pages_send_hsts_and_secure_cookies(tmp_path):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
     finally:
         client.close()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        stop_server(server)
     half = run_cli("central", "serve", "--db", f"sqlite:///{tmp_path / 'd.db'}", "--tls-cert", cert)
     assert half.returncode != 0 and "--tls-key" in half.stderr

@@ -17,6 +17,7 @@ from central import db, offices, service, store
 from central.adjudication import audit_entries
 from central.db import connect
 from central.wire import PacketError, public_bytes, sign_request
+from station.central_link import stop_server
 from station.embedded_central import free_port
 from tests.conftest import served_in_thread
 from tests.test_hardening_central import _layout, _opened
@@ -166,9 +167,4 @@ def test_a_station_registers_over_tls_with_its_offices_certificate(tmp_path):
                              env={"BIOSTATION_HOME": str(tmp_path / "station"), "SSL_CERT_FILE": cert})
         assert registered.returncode == 0, registered.stderr
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        stop_server(server)

@@ -53,9 +53,9 @@ def qr_data_uri(number: str, scale: int = 6) -> str:
 
 
 def _when(found: Application, lang: str) -> str:
-    from .portal import when_label
+    from .portal import appointment_label  # portal renders the confirmation: imported when first used
 
-    return when_label(found.appointment_at, lang, found.office.zone_label if found.office else "UTC")
+    return appointment_label(found, lang)
 
 
 def pdf(found: Application, lang: str) -> bytes:

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine, select, update
 
 from .. import db, offices, staff
-from ..store import CentralError
+from ..store import CentralError, _aware
 from .forms import check_csrf
 from .pages import page
 
@@ -106,20 +106,20 @@ def day_load(engine: Engine, office: offices.Office, day: date) -> dict:
     end = start + timedelta(days=1)
     a = db.applications.c
     with engine.connect() as conn:
-        capacity = offices._capacity(office, day, offices._days(conn, office, day, day))
-        booked = offices._booked(conn, office, start, end)
+        capacity = offices.capacity_on(conn, office, day)
+        booked = offices.booked_by_slot(conn, office, start, end)
         rows = conn.execute(select(a.number, a.given_name, a.surname, a.service, a.appointment_at, a.status)
                             .where(offices.of_office(office, conn), a.appointment_at >= start.astimezone(UTC),
                                    a.appointment_at < end.astimezone(UTC))
                             .order_by(a.appointment_at, a.number)).all()
         enrolled = {r[0] for r in conn.execute(select(db.records.c.application).where(
             db.records.c.application.in_([r.number for r in rows])))} if rows else set()
+    times = office.slot_times(day)
     slots = [{"time": s.strftime("%H:%M"), "booked": booked.get(s.astimezone(UTC), 0), "capacity": capacity}
-             for s in office.slot_times(day)]
-    known = {s.astimezone(UTC) for s in office.slot_times(day)}
+             for s in times]
+    known = {s.astimezone(UTC) for s in times}
     off_grid = sum(n for when, n in booked.items() if when not in known)
-    bookings = [{"time": (r.appointment_at if r.appointment_at.tzinfo else r.appointment_at.replace(tzinfo=UTC))
-                 .astimezone(office.zone).strftime("%H:%M"), "number": r.number,
+    bookings = [{"time": _aware(r.appointment_at).astimezone(office.zone).strftime("%H:%M"), "number": r.number,
                  "name": f"{r.given_name} {r.surname}", "service": r.service, "status": r.status,
                  "enrolled": r.number in enrolled} for r in rows]
     total = sum(s["booked"] for s in slots) + off_grid
@@ -146,6 +146,13 @@ def register(app: FastAPI, engine: Engine, gate) -> None:
             return member, None, gate.refused(request, member, 404, "office.no_office")
         return member, office, None
 
+    async def admin_change(request: Request, office_id: int):
+        """(form, member, office, None) for a change an administrator posts to an office that exists,
+        its CSRF token checked first, else (form, ..., the answer to give instead)."""
+        form = await request.form()
+        check_csrf(request, form)
+        return (form, *await admin_office(request, office_id))
+
     def office_page(request: Request, member, office: offices.Office, status: int = 200,
                     problems: dict | None = None, values: dict | None = None, saved: bool = False):
         shown = values or office.as_json() | {"closed": sorted(office.closed_weekdays)}
@@ -171,9 +178,7 @@ def register(app: FastAPI, engine: Engine, gate) -> None:
 
     @app.post(PREFIX + "/offices/{office_id}")
     async def office_save(request: Request, office_id: int):
-        form = await request.form()
-        check_csrf(request, form)
-        member, office, refusal = await admin_office(request, office_id)
+        form, member, office, refusal = await admin_change(request, office_id)
         if refusal:
             return refusal
         try:
@@ -187,9 +192,7 @@ def register(app: FastAPI, engine: Engine, gate) -> None:
 
     @app.post(PREFIX + "/offices/{office_id}/days")
     async def office_day(request: Request, office_id: int):
-        form = await request.form()
-        check_csrf(request, form)
-        member, office, refusal = await admin_office(request, office_id)
+        form, member, office, refusal = await admin_change(request, office_id)
         if refusal:
             return refusal
         try:

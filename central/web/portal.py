@@ -118,6 +118,11 @@ def when_label(when: datetime, lang: str, zone_label: str) -> str:
                   time=when.strftime("%H:%M" if lang == "en" else "%H.%M"), zone=zone_label)
 
 
+def appointment_label(found, lang: str) -> str:
+    """An application's appointment as ``when_label`` reads it, in its office's zone."""
+    return when_label(found.appointment_at, lang, found.office.zone_label if found.office else "UTC")
+
+
 def slot_groups(slots: list[offices.Slot], office: offices.Office, lang: str) -> list[tuple[str, list[dict]]]:
     """Free slots grouped by day for the ``<select>``'s ``<optgroup>``s."""
     groups: dict[str, list[dict]] = {}
@@ -216,7 +221,7 @@ def routes(engine: Engine) -> APIRouter:
         lang = language(request)
         done = done if done in DONE else ""  # only the notes this portal sends its readers to
         return page(request, "portal/confirmation.html", application=found, done=done,
-                    when=when_label(found.appointment_at, lang, found.office.zone_label if found.office else "UTC"),
+                    when=appointment_label(found, lang),
                     qr=confirmation.qr_data_uri(found.number), email_enabled=confirmation.Mailer.configured())
 
     @router.get("/confirmation.pdf")
@@ -242,7 +247,7 @@ def routes(engine: Engine) -> APIRouter:
         lang = language(request)
         if not confirmation.plausible_address(address):
             return page(request, "portal/confirmation.html", status=422, application=found, done="",
-                        when=when_label(found.appointment_at, lang, found.office.zone_label if found.office else "UTC"),
+                        when=appointment_label(found, lang),
                         qr=confirmation.qr_data_uri(found.number), email_enabled=confirmation.Mailer.configured(),
                         errors={"email": render("portal.bad_email", lang)}, values={"email": address})
         try:
@@ -313,7 +318,7 @@ def routes(engine: Engine) -> APIRouter:
             return RedirectResponse("/confirmation" if found else "/status", status_code=303)
         lang = language(request)
         return page(request, "portal/cancel.html", application=found,
-                    when=when_label(found.appointment_at, lang, found.office.zone_label if found.office else "UTC"))
+                    when=appointment_label(found, lang))
 
     @router.post("/cancel")
     async def cancel(request: Request):
@@ -337,7 +342,7 @@ def _reschedule_page(request: Request, engine: Engine, found: offices.Applicatio
     lang = language(request)
     slots = offices.free_slots(engine, found.office)
     return page(request, "portal/reschedule.html", status=status, application=found, office=found.office,
-                when=when_label(found.appointment_at, lang, found.office.zone_label),
+                when=appointment_label(found, lang),
                 slots=slot_groups(slots, found.office, lang), errors=errors, values={})
 
 

@@ -68,7 +68,7 @@ from .parameters import (
     W_ALIGNMENT,
     W_R,
 )
-from .ridge_flow import STEP, FlowGrid
+from .ridge_flow import STEP
 
 # The numbers below tune nothing (they leave every score as the reference's) and so stay here
 # rather than in ``parameters``.
@@ -442,7 +442,7 @@ def flow_factors(grid, inside_a, weight_a, rows, cols, points_b, cos2_b, sin2_b,
     """``ridge_flow.flow_factors``: how far the flows' disagreement lowers each alignment's
     score; the sums run over B's points in the same order, so they round the same way. Also
     whether a point fell within rounding of the middle between two grid points. ``grid`` is A's
-    (``flow_grid_padded``): a point's nine neighbours are the 3 × 3 points around it there."""
+    (``FlowGrid.padded``): a point's nine neighbours are the 3 × 3 points around it there."""
     k = rotations.shape[0]
     factors = np.ones(k)
     close = False
@@ -616,30 +616,11 @@ _NO_WEIGHTS = np.zeros(0)
 _NO_POINTS = np.zeros((0, 2))
 
 
-def flow_grid_padded(flow: FlowGrid) -> np.ndarray:
-    """(rows + 2, cols + 2, 3): each grid point's cos 2θ, sin 2θ and penalty, in a border of points
-    off the finger, the values ``flow.around`` gathers for every point and its eight neighbours
-    (computed as it computes them, so the same bit for bit): about an eighth of its size, so that a
-    comparison reads it from the nearest cache. Kept with the grid, as ``around`` is (only the first
-    template of a comparison reads it)."""
-    padded = flow.__dict__.get("_kernel_padded")
-    if padded is None:
-        rows, cols = flow.shape
-        inside = flow.inside.reshape(rows, cols)
-        doubled = 2 * np.radians(flow.flow.angle.astype(np.float64))
-        padded = np.empty((rows + 2, cols + 2, 3))
-        padded[:, :, 0] = np.pad(np.where(inside, np.cos(doubled), 0.0), 1)
-        padded[:, :, 1] = np.pad(np.where(inside, np.sin(doubled), 0.0), 1)
-        padded[:, :, 2] = np.pad(np.where(inside, 0.0, -3.0), 1, constant_values=-3.0)
-        flow.__dict__["_kernel_padded"] = padded  # the grid is frozen: kept as cached_property keeps ``around``
-    return padded
-
-
 def _outlines_and_flows(a: Cylinders, b: Cylinders) -> tuple:
     fa, fb = a.flow, b.flow
     if fa is not None and fb is not None:
         rows, cols = fa.shape
-        flow = (True, flow_grid_padded(fa), fa.inside, fa.weight, rows, cols,
+        flow = (True, fa.padded, fa.inside, fa.weight, rows, cols,
                 fb.points, fb.point_cos2, fb.point_sin2, fb.point_weight)
     else:
         flow = (False, _NO_GRID, _NO_CELLS, _NO_WEIGHTS, 0, 0, _NO_POINTS, _NO_WEIGHTS, _NO_WEIGHTS, _NO_WEIGHTS)

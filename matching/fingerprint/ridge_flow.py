@@ -107,16 +107,25 @@ class FlowGrid:
     point_weight: np.ndarray
 
     @cached_property
-    def around(self) -> np.ndarray:
-        """(27, rows * cols): cos 2θ of the point and its 8 neighbours, sin 2θ, penalties."""
+    def padded(self) -> np.ndarray:
+        """(rows + 2, cols + 2, 3): each grid point's cos 2θ, sin 2θ and penalty (0 on the finger, -3
+        off it), in a border of points off the finger. The compiled comparison reads a point's 3 × 3
+        neighbours from it: a ninth of ``around``'s size, so it stays in the nearest cache."""
         rows, cols = self.shape
         inside = self.inside.reshape(rows, cols)
         doubled = 2 * np.radians(self.flow.angle.astype(np.float64))
-        cos2 = np.pad(np.where(inside, np.cos(doubled), 0.0), 1)
-        sin2 = np.pad(np.where(inside, np.sin(doubled), 0.0), 1)
-        penalty = np.pad(np.where(inside, 0.0, -3.0), 1, constant_values=-3.0)
-        shifted = [(grid[1 + dy : 1 + dy + rows, 1 + dx : 1 + dx + cols].reshape(-1))
-                   for grid in (cos2, sin2, penalty) for dy, dx in _OFFSETS]
+        padded = np.empty((rows + 2, cols + 2, 3))
+        padded[:, :, 0] = np.pad(np.where(inside, np.cos(doubled), 0.0), 1)
+        padded[:, :, 1] = np.pad(np.where(inside, np.sin(doubled), 0.0), 1)
+        padded[:, :, 2] = np.pad(np.where(inside, 0.0, -3.0), 1, constant_values=-3.0)
+        return padded
+
+    @cached_property
+    def around(self) -> np.ndarray:
+        """(27, rows * cols): cos 2θ of the point and its 8 neighbours, sin 2θ, penalties."""
+        rows, cols = self.shape
+        shifted = [self.padded[1 + dy : 1 + dy + rows, 1 + dx : 1 + dx + cols, v].reshape(-1)
+                   for v in range(3) for dy, dx in _OFFSETS]
         return np.array(shifted).reshape(27, rows * cols)
 
 
